@@ -1,0 +1,113 @@
+package flows
+
+import "time"
+
+// Question types.
+const (
+	TypeInteger     = "integer"     // non-negative whole number (unless min says otherwise)
+	TypeMoney       = "money"       // 万元, at most two decimals, stored in hundredths
+	TypeText        = "text"        // free text with min_len/max_len (runes)
+	TypePhone       = "phone"       // mainland mobile or landline
+	TypeChoice      = "choice"      // one option, as buttons
+	TypeMultiChoice = "multichoice" // several options, toggled, then 完成
+	TypeDocument    = "document"    // one file: PDF, Word, WPS, OFD or a photo
+	TypePhotos      = "photos"      // up to max_files photos, then 完成
+)
+
+// Campaign is one reporting campaign, loaded from a YAML campaign file.
+type Campaign struct {
+	ID     string `yaml:"id"`
+	Title  string `yaml:"title"`  // 关于做好2022年元旦春节期间拥军优属拥政爱民工作的通知
+	Notice string `yaml:"notice"` // 文号, e.g. 吕拥办电〔2021〕4号
+	// Receipt is the receipt number prefix; a unit's receipt is
+	// <Receipt>-<unit id, 4 digits>, with -<version> from version 2 on.
+	Receipt string `yaml:"receipt"` // e.g. SY-2022
+	// Office is whom a contact should call once the report is locked.
+	Office   string `yaml:"office"` // e.g. 市双拥办（电话 0358-8498917）
+	TimeZone string `yaml:"time_zone"`
+	// Deadline in the campaign's time zone, "2006-01-02 15:04".
+	DeadlineText string `yaml:"deadline"`
+
+	Categories []Category `yaml:"categories"`
+	Sections   []Section  `yaml:"sections"`
+	Schedule   Schedule   `yaml:"schedule"`
+
+	// Filled in by Load.
+	Location  *time.Location `yaml:"-"`
+	Deadline  time.Time      `yaml:"-"`
+	questions []*Question
+	byID      map[string]*Question
+}
+
+// Category is a kind of unit, e.g. county / 县市区.
+type Category struct {
+	ID      string   `yaml:"id"`
+	Name    string   `yaml:"name"`    // 县（市、区）双拥工作领导小组
+	Aliases []string `yaml:"aliases"` // other names accepted in commands and CSV, e.g. 县市区
+}
+
+// Section groups questions under a title, e.g. 一、双拥宣传教育活动.
+type Section struct {
+	ID        string     `yaml:"id"`
+	Title     string     `yaml:"title"`
+	AppliesTo []string   `yaml:"applies_to"` // category ids; empty = all
+	Questions []Question `yaml:"questions"`
+}
+
+// Question is one question of the form.
+type Question struct {
+	ID       string `yaml:"id"`
+	Prompt   string `yaml:"prompt"`
+	Type     string `yaml:"type"`
+	Unit     string `yaml:"unit"` // 篇, 次, 万元… shown after the prompt and in column titles
+	Required bool   `yaml:"required"`
+	// AppliesTo narrows the section's categories for this question.
+	AppliesTo []string `yaml:"applies_to"`
+	// When makes the question depend on an earlier answer:
+	// "<question id> <op> <value>", op one of > >= < <= = !=, or
+	// "<question id> has <option id>" for multichoice.
+	When string `yaml:"when"`
+	// MaxOf names an earlier number question this one may not exceed (其中).
+	MaxOf    string   `yaml:"max_of"`
+	Min      *float64 `yaml:"min"`
+	Max      *float64 `yaml:"max"`
+	MinLen   int      `yaml:"min_len"`
+	MaxLen   int      `yaml:"max_len"`
+	MaxFiles int      `yaml:"max_files"` // photos; default 9
+	Options  []Option `yaml:"options"`   // choice, multichoice
+
+	Section *Section `yaml:"-"` // filled in by Load
+	Index   int      `yaml:"-"` // position in the whole form, filled in by Load
+	cond    *cond    // parsed When
+}
+
+// Option is one option of a choice question. The ID goes into callback data
+// (≤ 64 bytes), the label is shown.
+type Option struct {
+	ID    string `yaml:"id"`
+	Label string `yaml:"label"`
+}
+
+// Schedule is the campaign's reminder ladder and digest, in its time zone.
+type Schedule struct {
+	// Reminders before the deadline: days before the deadline day, at At.
+	RemindDaysBefore []int  `yaml:"remind_days_before"` // default 7, 3, 1, 0
+	RemindAt         string `yaml:"remind_at"`          // "09:00"
+	// After the deadline: every working day at RemindAt while units are missing.
+	RemindAfter bool   `yaml:"remind_after"`
+	DigestAt    string `yaml:"digest_at"` // "18:00", daily while open
+	// Holidays: a reminder that falls in one moves to the last working day before it.
+	Holidays []Holiday `yaml:"holidays"`
+	// Quiet hours: no reminder is sent between QuietFrom and QuietTo ("22:00"–"08:00").
+	QuietFrom string `yaml:"quiet_from"`
+	QuietTo   string `yaml:"quiet_to"`
+	// Working days that fall on a weekend (调休上班), "2006-01-02".
+	Workdays []string `yaml:"workdays"`
+}
+
+// Holiday is a closed range of dates, "2006-01-02".
+type Holiday struct {
+	Name string `yaml:"name"`
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
