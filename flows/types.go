@@ -91,12 +91,13 @@ type Answer struct {
 // Status is where a unit's report stands.
 type Status string
 
+// Where the contact stands within a status is told by Draft.Cursor: a
+// question id, or "" for the summary.
 const (
 	StatusNew       Status = ""          // never started
-	StatusFilling   Status = "filling"   // answering questions
-	StatusSummary   Status = "summary"   // all answered, looking at the summary
+	StatusFilling   Status = "filling"   // first version being filled in
 	StatusSubmitted Status = "submitted" // a version is submitted and the draft equals it
-	StatusRevising  Status = "revising"  // submitted before, now being changed
+	StatusRevising  Status = "revising"  // submitted before, now being changed by the contact
 	StatusReturned  Status = "returned"  // returned for correction (退回修改) by the office
 )
 
@@ -107,7 +108,7 @@ type Draft struct {
 	UnitID  int64             `json:"u"`
 	Rev     int64             `json:"r"` // store revision; a transition from Rev n writes Rev n+1
 	Status  Status            `json:"st,omitempty"`
-	Cursor  string            `json:"c,omitempty"` // current question id; "" at the summary
+	Cursor  string            `json:"c,omitempty"` // current question id; "" at the summary (or when not started / submitted)
 	Editing bool              `json:"e,omitempty"` // changing one answer from the summary
 	Answers map[string]Answer `json:"a,omitempty"`
 	// Pending collects a multichoice selection or photos before 完成.
