@@ -208,8 +208,12 @@ type Store interface {
 
 	// Seen records a processed update id that touched no unit (commands,
 	// binds); it returns false if the id was already recorded. Ids older
-	// than a few days may be forgotten.
+	// than a few days may be forgotten. The bot records an update only
+	// after its effects are stored, and checks Processed before handling a
+	// command, so a redelivered command is not applied twice.
 	Seen(ctx context.Context, updateID int64) (first bool, err error)
+	// Processed reports whether Seen recorded the id (without recording it).
+	Processed(ctx context.Context, updateID int64) (bool, error)
 
 	// Once is a marker for exactly-once work (a reminder to one unit in one
 	// round): it returns true to the first caller for key, false after.
