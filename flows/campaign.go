@@ -75,6 +75,9 @@ type Question struct {
 	MaxLen   int      `yaml:"max_len"`
 	MaxFiles int      `yaml:"max_files"` // photos; default 9
 	Options  []Option `yaml:"options"`   // choice, multichoice
+	// Key marks a main figure: shown in the office group's posts and in
+	// /summary's totals (every number is in the export).
+	Key bool `yaml:"key"`
 
 	Section *Section `yaml:"-"` // filled in by Load
 	Index   int      `yaml:"-"` // position in the whole form, filled in by Load

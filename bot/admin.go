@@ -1,0 +1,241 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"reportbot/flows"
+)
+
+// adminPrefix starts the callback data of admin confirmation buttons. The
+// data names the whole action (e.g. "adm:rm:42"), so no state is kept
+// between the question and the answer.
+const adminPrefix = "adm:"
+
+const adminHelp = `管理员命令（私聊机器人使用）：
+/addunit 名称 类别 — 添加单位（类别：县市区 / 市直单位 / 人民团体 / 企业 / 部队）
+/import — 随 CSV 文件发送（或回复 CSV 文件），批量导入单位（列：名称,类别,联系人说明）
+/invite 名称 — 生成该单位的邀请链接
+/invites — 导出所有未绑定单位的邀请链接
+/units — 单位列表及填报状态
+/rmunit 名称 — 删除单位（已提交的报告保留存档）
+/renameunit 旧名称 新名称 — 修改单位名称
+/reopen 名称 原因 [题号] — 退回报告修改
+/deadline 2022-02-10 18:00 — 修改截止时间（北京时间）
+/remind — 立即发送一轮提醒
+/digest — 立即向工作群发送进度简报
+/reminders on|off — 开启或停止截止后的提醒
+/setgroup — 在工作群中发送，把该群设为市双拥办工作群`
+
+// adminCommands are refused politely to everyone not in ADMIN_IDS.
+var adminCommands = []string{"addunit", "import", "invite", "invites", "units", "rmunit", "renameunit", "reopen", "deadline", "remind", "digest", "reminders", "setgroup"}
+
+func isAdminCommand(cmd string) bool { return slices.Contains(adminCommands, cmd) }
+
+// adminHandlers holds the admin commands by name; files of this package
+// register theirs in init-free fashion through adminHandler.
+func (b *Bot) adminHandler(cmd string) func(context.Context, *update) error {
+	switch cmd {
+	case "addunit":
+		return b.addUnit
+	case "invite":
+		return b.invite
+	case "units":
+		return b.listUnits
+	case "setgroup":
+		return func(ctx context.Context, u *update) error {
+			b.sendText(ctx, u.chatID, "请在市双拥办工作群中发送 /setgroup（先把机器人拉进群）。")
+			return nil
+		}
+	}
+	return b.moreAdminHandler(cmd)
+}
+
+// handleAdmin runs an admin command from a private chat (the caller checked
+// the user is an admin).
+func (b *Bot) handleAdmin(ctx context.Context, u *update) error {
+	h := b.adminHandler(u.cmd)
+	if h == nil {
+		b.sendText(ctx, u.chatID, "命令 /"+u.cmd+" 暂不可用。发送 /help 查看可用命令。")
+		return nil
+	}
+	return h(ctx, u)
+}
+
+// addUnit: /addunit 名称 类别
+func (b *Bot) addUnit(ctx context.Context, u *update) error {
+	fields := strings.Fields(u.args)
+	if len(fields) < 2 {
+		b.sendText(ctx, u.chatID, "用法：/addunit 名称 类别\n例如：/addunit 离石区双拥工作领导小组 县市区\n类别可选："+b.camp.CategoryNames())
+		return nil
+	}
+	catName := fields[len(fields)-1]
+	name := strings.Join(fields[:len(fields)-1], " ")
+	cat, ok := b.camp.CategoryByName(catName)
+	if !ok {
+		b.sendText(ctx, u.chatID, "类别“"+catName+"”不存在，单位未添加。\n类别可选："+b.camp.CategoryNames())
+		return nil
+	}
+	if msg := checkUnitName(name); msg != "" {
+		b.sendText(ctx, u.chatID, msg)
+		return nil
+	}
+	unit, err := b.store.AddUnit(ctx, flows.Unit{Name: name, Category: cat.ID, Created: b.svc.Now()})
+	if errors.Is(err, flows.ErrExists) {
+		b.sendText(ctx, u.chatID, "单位“"+name+"”已存在，未重复添加。发送 /units 查看全部单位。")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("add unit: %w", err)
+	}
+	b.sendText(ctx, u.chatID, fmt.Sprintf("已添加单位：%s（%s），编号 %d。\n发送 /invite %s 生成邀请链接。", unit.Name, cat.Name, unit.ID, unit.Name))
+	return nil
+}
+
+// checkUnitName returns a message if the name cannot be a unit name.
+func checkUnitName(name string) string {
+	switch n := len([]rune(name)); {
+	case n < 2:
+		return "单位名称太短（至少 2 个字），请输入完整名称。"
+	case n > 50:
+		return "单位名称太长（最多 50 个字），请精简后重试。"
+	case strings.ContainsAny(name, ",，\n"):
+		return "单位名称中不能包含逗号或换行。"
+	}
+	return ""
+}
+
+// unitByName finds a unit by its exact name, telling the admin when there
+// is none.
+func (b *Bot) unitByName(ctx context.Context, chatID int64, name string) (flows.Unit, bool, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return flows.Unit{}, false, nil
+	}
+	unit, err := b.store.UnitByName(ctx, name)
+	if errors.Is(err, flows.ErrNotFound) || err == nil && unit.Removed {
+		b.sendText(ctx, chatID, "找不到单位“"+name+"”。请检查名称（需与单位列表完全一致），发送 /units 查看全部单位。")
+		return flows.Unit{}, false, nil
+	}
+	if err != nil {
+		return flows.Unit{}, false, fmt.Errorf("find unit %q: %w", name, err)
+	}
+	return unit, true, nil
+}
+
+// inviteLink creates a fresh invite for a unit and returns its link.
+func (b *Bot) inviteLink(ctx context.Context, unit flows.Unit, by, handover int64) (string, error) {
+	token, inv, err := flows.NewInvite(unit.ID, b.svc.Now())
+	if err != nil {
+		return "", err
+	}
+	inv.CreatedBy = by
+	inv.Handover = handover
+	if err := b.store.PutInvite(ctx, inv); err != nil {
+		return "", fmt.Errorf("store invite for unit %d: %w", unit.ID, err)
+	}
+	return "https://t.me/" + b.username + "?start=" + token, nil
+}
+
+// invite: /invite 名称
+func (b *Bot) invite(ctx context.Context, u *update) error {
+	if u.args == "" {
+		b.sendText(ctx, u.chatID, "用法：/invite 单位名称\n例如：/invite 离石区双拥工作领导小组")
+		return nil
+	}
+	unit, ok, err := b.unitByName(ctx, u.chatID, u.args)
+	if !ok || err != nil {
+		return err
+	}
+	link, err := b.inviteLink(ctx, unit, u.userID, 0)
+	if err != nil {
+		return err
+	}
+	b.sendText(ctx, u.chatID, "“"+unit.Name+"”的邀请链接（30 天内有效，只能使用一次）：\n"+link+"\n\n请把链接发给该单位的填报联系人，对方点击后即可绑定并开始填报。")
+	return nil
+}
+
+// listUnits: /units
+func (b *Bot) listUnits(ctx context.Context, u *update) error {
+	units, err := b.store.Units(ctx)
+	if err != nil {
+		return fmt.Errorf("list units: %w", err)
+	}
+	drafts, err := b.draftsByUnit(ctx)
+	if err != nil {
+		return err
+	}
+	var s strings.Builder
+	n := 0
+	for _, unit := range units {
+		if unit.Removed {
+			continue
+		}
+		n++
+		contacts, err := b.store.Contacts(ctx, unit.ID)
+		if err != nil {
+			return fmt.Errorf("contacts of unit %d: %w", unit.ID, err)
+		}
+		cat, _ := b.camp.Category(unit.Category)
+		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人\n", n, unit.Name, cat.Name, b.shortStatus(drafts[unit.ID], unit), len(contacts))
+	}
+	if n == 0 {
+		b.sendText(ctx, u.chatID, "还没有任何单位。用 /addunit 名称 类别 添加，或用 /import 导入 CSV 文件。")
+		return nil
+	}
+	b.sendText(ctx, u.chatID, fmt.Sprintf("共 %d 个单位：\n", n)+s.String())
+	return nil
+}
+
+func (b *Bot) draftsByUnit(ctx context.Context) (map[int64]flows.Draft, error) {
+	ds, err := b.store.Drafts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	m := make(map[int64]flows.Draft, len(ds))
+	for _, d := range ds {
+		m[d.UnitID] = d
+	}
+	return m, nil
+}
+
+// shortStatus is a unit's state in one phrase.
+func (b *Bot) shortStatus(d flows.Draft, unit flows.Unit) string {
+	switch d.Status {
+	case flows.StatusNew:
+		return "未开始"
+	case flows.StatusSubmitted:
+		return fmt.Sprintf("已提交第 %d 版", d.Version)
+	case flows.StatusReturned:
+		return "退回修改"
+	case flows.StatusRevising:
+		return fmt.Sprintf("已提交第 %d 版，修改中", d.Version)
+	}
+	done, total := b.camp.Progress(d, unit.Category)
+	return fmt.Sprintf("填写中 %d/%d", done, total)
+}
+
+// setGroup: /setgroup sent in a group makes it the office group.
+func (b *Bot) setGroup(ctx context.Context, u *update) error {
+	if !b.isAdmin(u.userID) {
+		b.sendText(ctx, u.chatID, "只有管理员可以设置工作群。")
+		return nil
+	}
+	if err := b.store.PutSetting(ctx, flows.SettingOfficeGroup, fmt.Sprint(u.chatID)); err != nil {
+		return fmt.Errorf("store office group: %w", err)
+	}
+	b.sendText(ctx, u.chatID, "已将本群设为市双拥办工作群。各单位提交或修改报告后会在本群通知；可在本群使用 /summary、/pending、/export、/docs。")
+	return nil
+}
+
+// handleAdminCallback runs an admin's confirmation button.
+func (b *Bot) handleAdminCallback(ctx context.Context, u *update) error {
+	if !b.isAdmin(u.userID) {
+		return nil
+	}
+	b.removeKeyboard(ctx, u.chatID, u.cbMsgID)
+	return b.adminConfirmed(ctx, u, strings.TrimPrefix(u.cb.Data, adminPrefix))
+}

@@ -1,0 +1,264 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/go-telegram/bot/models"
+
+	"reportbot/flows"
+)
+
+const (
+	msgNoInvite = "您好！我是双拥工作情况报送机器人。\n您还没有绑定填报单位。请使用市双拥办发给您的邀请链接打开本机器人（链接形如 https://t.me/机器人?start=…），绑定后即可开始填报。"
+	msgNotBound = "您还没有绑定填报单位，无法填报。请使用市双拥办发给您的邀请链接完成绑定；如没有收到链接，请联系市双拥办。"
+)
+
+// handlePrivate handles a message in a private chat.
+func (b *Bot) handlePrivate(ctx context.Context, u *update) error {
+	switch u.cmd {
+	case "start":
+		if u.args == "" {
+			return b.onceOnly(ctx, u, b.startWithoutToken)
+		}
+		return b.onceOnly(ctx, u, b.bind)
+	case "help":
+		return b.onceOnly(ctx, u, b.help)
+	case "report", "status", "cancel":
+		return b.contactInput(ctx, u, flows.Input{Cmd: u.cmd})
+	case "handover":
+		return b.onceOnly(ctx, u, b.handover)
+	case "":
+		in := flows.Input{Text: u.text}
+		if f := fileOf(u.msg); f != nil {
+			in.File = f
+			in.Text = ""
+		}
+		return b.contactInput(ctx, u, in)
+	}
+	if isAdminCommand(u.cmd) {
+		if !b.isAdmin(u.userID) {
+			u.outcome = "refused"
+			return b.onceOnly(ctx, u, func(ctx context.Context, u *update) error {
+				b.sendText(ctx, u.chatID, "抱歉，/"+u.cmd+" 是管理员命令，您没有权限使用。如需管理单位，请联系市双拥办的管理员。")
+				return nil
+			})
+		}
+		return b.onceOnly(ctx, u, b.handleAdmin)
+	}
+	if isOfficeCommand(u.cmd) {
+		return b.onceOnly(ctx, u, func(ctx context.Context, u *update) error {
+			b.sendText(ctx, u.chatID, "/"+u.cmd+" 只能在市双拥办的工作群中使用。")
+			return nil
+		})
+	}
+	return b.onceOnly(ctx, u, func(ctx context.Context, u *update) error {
+		b.sendText(ctx, u.chatID, "不认识的命令 /"+u.cmd+"。发送 /help 查看可用命令。")
+		return nil
+	})
+}
+
+// fileOf turns a document or photo message into an engine file.
+func fileOf(m *models.Message) *flows.File {
+	if m == nil {
+		return nil
+	}
+	if d := m.Document; d != nil {
+		return &flows.File{ID: d.FileID, UniqueID: d.FileUniqueID, Name: d.FileName, MIME: d.MimeType, Size: d.FileSize}
+	}
+	if n := len(m.Photo); n > 0 {
+		p := m.Photo[n-1] // the largest size
+		return &flows.File{ID: p.FileID, UniqueID: p.FileUniqueID, Name: "照片.jpg", MIME: "image/jpeg", Size: int64(p.FileSize), Photo: true}
+	}
+	return nil
+}
+
+// contact returns the user's contact record, from the cache when possible.
+// The cache is safe: every draft write checks membership in the store.
+func (b *Bot) contact(ctx context.Context, userID int64) (flows.Contact, error) {
+	b.mu.Lock()
+	c, ok := b.contacts[userID]
+	b.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := b.store.Contact(ctx, userID)
+	if err != nil {
+		return c, err
+	}
+	b.rememberContact(c)
+	return c, nil
+}
+
+func (b *Bot) rememberContact(c flows.Contact) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.contacts) >= 4096 {
+		clear(b.contacts)
+	}
+	b.contacts[c.UserID] = c
+}
+
+func (b *Bot) forgetContact(userID int64) {
+	b.mu.Lock()
+	delete(b.contacts, userID)
+	b.mu.Unlock()
+}
+
+// contactInput runs one input of a contact through the engine.
+func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error {
+	ct, err := b.contact(ctx, u.userID)
+	if errors.Is(err, flows.ErrNotFound) {
+		u.outcome = "unbound"
+		if u.cb != nil {
+			b.removeKeyboard(ctx, u.chatID, u.cbMsgID)
+		}
+		b.sendText(ctx, u.chatID, msgNotBound)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load contact %d: %w", u.userID, err)
+	}
+	u.unit = ct.UnitID
+	if ct.Unreachable || ct.ChatID != u.chatID {
+		// They write to us again: reachable (again), at this chat.
+		ct.Unreachable = false
+		ct.ChatID = u.chatID
+		if err := b.store.PutContact(ctx, ct); err != nil {
+			return fmt.Errorf("mark contact %d reachable: %w", ct.UserID, err)
+		}
+		b.rememberContact(ct)
+	}
+	res, err := b.svc.Handle(ctx, u.id, ct, in)
+	var ue *flows.UserError
+	if errors.As(err, &ue) {
+		b.forgetContact(u.userID)
+		u.outcome = "refused"
+		b.sendText(ctx, u.chatID, ue.Msg)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	u.step = res.Draft.Cursor
+	if !res.Changed {
+		u.outcome = "unchanged"
+	}
+	b.sendReplies(ctx, u.chatID, u.cbMsgID, res.Replies)
+	if res.Report != nil {
+		u.outcome = "submitted"
+		b.postSubmission(ctx, *res.Report)
+	}
+	return nil
+}
+
+// startWithoutToken explains how to get an invite (or greets a contact).
+func (b *Bot) startWithoutToken(ctx context.Context, u *update) error {
+	ct, err := b.contact(ctx, u.userID)
+	if errors.Is(err, flows.ErrNotFound) {
+		if b.isAdmin(u.userID) {
+			b.sendText(ctx, u.chatID, "您好，管理员！发送 /help 查看管理命令。")
+			return nil
+		}
+		b.sendText(ctx, u.chatID, msgNoInvite)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load contact %d: %w", u.userID, err)
+	}
+	unit, err := b.store.Unit(ctx, ct.UnitID)
+	if err != nil {
+		return fmt.Errorf("load unit %d: %w", ct.UnitID, err)
+	}
+	b.greet(ctx, u.chatID, unit, "您已是“"+unit.Name+"”的填报联系人。")
+	return nil
+}
+
+// bind consumes an invite token from /start <token>.
+func (b *Bot) bind(ctx context.Context, u *update) error {
+	token := u.args
+	if !validToken(token) {
+		b.sendText(ctx, u.chatID, "邀请链接无效。请确认打开的是市双拥办发给您的完整链接；如仍有问题，请联系市双拥办重新获取。")
+		return nil
+	}
+	now := b.svc.Now()
+	unit, err := b.store.Bind(ctx, flows.HashToken(token), flows.Contact{UserID: u.userID, ChatID: u.chatID, Name: u.userName, BoundAt: now}, now)
+	switch {
+	case errors.Is(err, flows.ErrNotFound):
+		b.sendText(ctx, u.chatID, "邀请链接无效或不存在。请确认链接完整；如仍有问题，请联系市双拥办重新获取邀请链接。")
+		return nil
+	case errors.Is(err, flows.ErrInviteUsed):
+		b.sendText(ctx, u.chatID, "此邀请链接已被使用过，每个链接只能绑定一次。如需绑定，请联系市双拥办获取新的邀请链接。")
+		return nil
+	case errors.Is(err, flows.ErrInviteExpired):
+		b.sendText(ctx, u.chatID, "此邀请链接已过期（有效期 30 天）。请联系市双拥办获取新的邀请链接。")
+		return nil
+	case errors.Is(err, flows.ErrAlreadyBound):
+		cur, _ := b.store.Contact(ctx, u.userID)
+		name := "其他单位"
+		if cu, err := b.store.Unit(ctx, cur.UnitID); err == nil {
+			name = "“" + cu.Name + "”"
+		}
+		b.sendText(ctx, u.chatID, "您已是"+name+"的填报联系人，一个账号只能绑定一个单位。如需更换单位，请先在原单位使用 /handover 交接，或联系市双拥办。")
+		return nil
+	case err != nil:
+		return fmt.Errorf("bind user %d: %w", u.userID, err)
+	}
+	b.forgetContact(u.userID)
+	u.unit = unit.ID
+	b.greet(ctx, u.chatID, unit, "绑定成功！您已成为“"+unit.Name+"”的填报联系人。")
+	b.afterBind(ctx, unit, u)
+	return nil
+}
+
+func validToken(s string) bool {
+	if len(s) < 16 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// greet tells a contact their unit, the campaign and the deadline, and
+// offers to begin.
+func (b *Bot) greet(ctx context.Context, chatID int64, unit flows.Unit, first string) {
+	deadline, err := b.svc.Deadline(ctx)
+	if err != nil {
+		deadline = b.camp.Deadline
+	}
+	cat, _ := b.camp.Category(unit.Category)
+	text := first + "\n\n" +
+		"填报事项：" + b.camp.Title + "\n" +
+		"通知文号：" + b.camp.Notice + "\n" +
+		"单位类别：" + cat.Name + "\n" +
+		"截止时间：" + flows.FormatTime(deadline, b.camp.Location) + "\n\n" +
+		"点击下方“开始填报”或发送 /report 开始。填写过程中可随时暂停，已填内容会自动保存。"
+	b.send(ctx, chatID, flows.Reply{Text: text, Buttons: [][]flows.Button{{{Text: "开始填报", Data: "go"}}}})
+}
+
+// help explains the commands for the user's role.
+func (b *Bot) help(ctx context.Context, u *update) error {
+	var s strings.Builder
+	s.WriteString("填报联系人可用命令：\n/report 开始或继续填报\n/status 查看本单位填报状态\n/cancel 暂停填报（已填内容会保存）\n/handover 将本单位交接给同事\n\n填写时：直接发送答案；可点“上一题”返回、“跳过”跳过选填题、“取消”暂停。全部填完后会显示汇总，核对无误再提交；截止前可随时修改。")
+	if b.isAdmin(u.userID) {
+		s.WriteString("\n\n" + adminHelp)
+	}
+	s.WriteString("\n\n市双拥办工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表，/docs 单位名称 查看材料。")
+	b.sendText(ctx, u.chatID, s.String())
+	return nil
+}
+
+// fileName is the file's base name for messages (never a download link).
+func fileName(f flows.File) string {
+	if f.Name == "" {
+		return "文件"
+	}
+	return path.Base(f.Name)
+}

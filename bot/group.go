@@ -1,0 +1,167 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"reportbot/flows"
+)
+
+// officeCommands answer only in the office group.
+var officeCommands = []string{"summary", "pending", "export", "docs"}
+
+func isOfficeCommand(cmd string) bool { return slices.Contains(officeCommands, cmd) }
+
+// officeGroup returns the office group's chat id, 0 if none is set.
+func (b *Bot) officeGroup(ctx context.Context) (int64, error) {
+	v, err := b.store.Setting(ctx, flows.SettingOfficeGroup)
+	if errors.Is(err, flows.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load office group: %w", err)
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("stored office group %q: %w", v, err)
+	}
+	return id, nil
+}
+
+// handleGroup handles a message in a group chat.
+func (b *Bot) handleGroup(ctx context.Context, u *update) error {
+	switch {
+	case u.cmd == "setgroup":
+		return b.setGroup(ctx, u)
+	case isOfficeCommand(u.cmd):
+		group, err := b.officeGroup(ctx)
+		if err != nil {
+			return err
+		}
+		if group != u.chatID {
+			if group == 0 {
+				b.sendText(ctx, u.chatID, "尚未设置市双拥办工作群。请管理员在工作群中发送 /setgroup。")
+			} else {
+				b.sendText(ctx, u.chatID, "/"+u.cmd+" 只能在市双拥办工作群中使用。")
+			}
+			return nil
+		}
+		h := b.officeHandler(u.cmd)
+		if h == nil {
+			return nil
+		}
+		return h(ctx, u)
+	case u.cmd == "help":
+		b.sendText(ctx, u.chatID, "工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表（/export csv 导出 CSV），/docs 单位名称 查看该单位材料。")
+		return nil
+	}
+	return nil // ordinary group chatter is not for us
+}
+
+// followMigration moves the office group to its new supergroup id.
+func (b *Bot) followMigration(ctx context.Context, oldID, newID int64) error {
+	group, err := b.officeGroup(ctx)
+	if err != nil {
+		return err
+	}
+	if group != oldID || newID == 0 {
+		return nil
+	}
+	if err := b.store.PutSetting(ctx, flows.SettingOfficeGroup, fmt.Sprint(newID)); err != nil {
+		return fmt.Errorf("store migrated office group: %w", err)
+	}
+	b.log.Info("office group migrated to a supergroup", "chat_id", oldID, "new_chat_id", newID)
+	return nil
+}
+
+// postSubmission tells the office group about a submitted version, with
+// the key figures and the report document (resent by file id).
+func (b *Bot) postSubmission(ctx context.Context, rep flows.Report) {
+	group, err := b.officeGroup(ctx)
+	if err != nil || group == 0 {
+		if err != nil {
+			b.log.Error("post submission", "unit", rep.UnitID, "err", err)
+		}
+		return
+	}
+	unit, err := b.store.Unit(ctx, rep.UnitID)
+	if err != nil {
+		b.log.Error("post submission: load unit", "unit", rep.UnitID, "err", err)
+		return
+	}
+	text := b.camp.SubmissionText(unit, rep)
+	if err := b.send(ctx, group, flows.Reply{Text: text}); err != nil {
+		var mig *MigratedError
+		if !errors.As(err, &mig) {
+			return
+		}
+		group = mig.NewChatID
+		if err := b.send(ctx, group, flows.Reply{Text: text}); err != nil {
+			return
+		}
+	}
+	for _, q := range b.camp.Questions() {
+		if q.Type != flows.TypeDocument {
+			continue
+		}
+		for _, f := range rep.Answers[q.ID].Files {
+			caption := fmt.Sprintf("%s · %s · 第 %d 版", unit.Name, strings.TrimSuffix(q.Prompt, "："), rep.Version)
+			_ = b.sendDocument(ctx, group, f, truncateRunes(caption, 1000), nil)
+		}
+	}
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// handover: a contact hands the unit to a colleague with a fresh invite;
+// they keep access until the colleague binds.
+func (b *Bot) handover(ctx context.Context, u *update) error {
+	ct, err := b.contact(ctx, u.userID)
+	if errors.Is(err, flows.ErrNotFound) {
+		b.sendText(ctx, u.chatID, msgNotBound)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load contact %d: %w", u.userID, err)
+	}
+	unit, err := b.store.Unit(ctx, ct.UnitID)
+	if err != nil {
+		return fmt.Errorf("load unit %d: %w", ct.UnitID, err)
+	}
+	link, err := b.inviteLink(ctx, unit, u.userID, u.userID)
+	if err != nil {
+		return err
+	}
+	b.sendText(ctx, u.chatID, "交接链接已生成（30 天内有效，只能使用一次）：\n"+link+"\n\n请把链接发给接替您的同事。对方绑定前您仍可正常填报；对方绑定后，您将不再是“"+unit.Name+"”的填报联系人，已填内容会完整保留给对方。")
+	return nil
+}
+
+// afterBind tells the previous contact when a handover invite was used.
+func (b *Bot) afterBind(ctx context.Context, unit flows.Unit, u *update) {
+	invs, err := b.store.Invites(ctx, unit.ID)
+	if err != nil {
+		b.log.Error("after bind: list invites", "unit", unit.ID, "err", err)
+		return
+	}
+	for _, inv := range invs {
+		if inv.UsedBy == u.userID && inv.Handover != 0 && inv.Handover != u.userID {
+			b.forgetContact(inv.Handover)
+			name := u.userName
+			if name == "" {
+				name = "您的同事"
+			}
+			b.sendText(ctx, inv.Handover, "“"+unit.Name+"”已由 "+name+" 接替填报，您已不再是该单位的填报联系人。感谢您的工作！")
+			b.sendText(ctx, u.chatID, "前任联系人已收到交接通知。")
+		}
+	}
+}

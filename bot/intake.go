@@ -1,0 +1,279 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+)
+
+// allowedUpdates are the update kinds reportbot asks for.
+var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+
+// maxWebhookBody caps a webhook request body; updates are small.
+const maxWebhookBody = 1 << 20
+
+// dispatcher runs updates of one chat in order and different chats
+// concurrently: each chat maps to one shard, each shard is one goroutine.
+type dispatcher struct {
+	shards []chan job
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+type job struct {
+	up   *models.Update
+	done chan error
+}
+
+func newDispatcher(n int, handle func(*models.Update) error) *dispatcher {
+	d := &dispatcher{shards: make([]chan job, n)}
+	for i := range d.shards {
+		ch := make(chan job, 64)
+		d.shards[i] = ch
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			for j := range ch {
+				j.done <- handle(j.up)
+			}
+		}()
+	}
+	return d
+}
+
+// submit queues an update on its chat's shard; the result arrives on the
+// returned channel once it is handled.
+func (d *dispatcher) submit(up *models.Update) chan error {
+	done := make(chan error, 1)
+	chat := chatOf(up)
+	if chat < 0 {
+		chat = -chat
+	}
+	d.shards[chat%int64(len(d.shards))] <- job{up: up, done: done}
+	return done
+}
+
+// close stops the shards after the queued updates are handled.
+func (d *dispatcher) close() {
+	d.once.Do(func() {
+		for _, ch := range d.shards {
+			close(ch)
+		}
+	})
+	d.wg.Wait()
+}
+
+// chatOf is the chat an update belongs to (0 if none).
+func chatOf(up *models.Update) int64 {
+	switch {
+	case up.Message != nil:
+		return up.Message.Chat.ID
+	case up.CallbackQuery != nil:
+		if m := up.CallbackQuery.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		if m := up.CallbackQuery.Message.InaccessibleMessage; m != nil {
+			return m.Chat.ID
+		}
+		return up.CallbackQuery.From.ID
+	case up.MyChatMember != nil:
+		return up.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// Poll is the long-polling intake: it asks Telegram for updates, handles a
+// batch (chats concurrently, each chat in order), and only then confirms
+// the batch by asking for the next offset. An update whose handling failed
+// for an internal reason (store unreachable) is not confirmed and comes
+// back; those already applied are absorbed by their stored update ids.
+func (b *Bot) Poll(ctx context.Context) error {
+	b.setRunning(true)
+	defer b.setRunning(false)
+	var offset int64
+	backoff := time.Second
+	for {
+		if ctx.Err() != nil {
+			b.confirm(offset)
+			return nil
+		}
+		ups, err := b.getUpdates(ctx, offset, b.cfg.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			b.log.Warn("getUpdates failed", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		next, failed := b.handleBatch(ups)
+		if next > offset {
+			offset = next
+		}
+		if failed {
+			select { // the store is probably down: give it a moment
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
+// handleBatch handles a batch and returns the offset that confirms every
+// update up to the first one that failed.
+func (b *Bot) handleBatch(ups []models.Update) (next int64, failed bool) {
+	dones := make([]chan error, len(ups))
+	for i := range ups {
+		dones[i] = b.disp.submit(&ups[i])
+	}
+	failedAt := -1
+	for i, done := range dones {
+		if err := <-done; err != nil && failedAt < 0 {
+			failedAt = i
+		}
+	}
+	switch {
+	case len(ups) == 0:
+		return 0, false
+	case failedAt >= 0:
+		return ups[failedAt].ID, true
+	default:
+		return ups[len(ups)-1].ID + 1, false
+	}
+}
+
+// confirm tells Telegram that every update below offset is handled (on a
+// graceful stop), without waiting for new ones.
+func (b *Bot) confirm(offset int64) {
+	if offset == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// limit 1 and timeout 0: returns at once; what it returns stays unconfirmed.
+	if _, err := b.getUpdatesLimit(ctx, offset, 0, 1); err != nil {
+		b.log.Warn("confirm updates on shutdown failed; they will be redelivered and deduplicated", "err", err)
+	}
+}
+
+func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]models.Update, error) {
+	return b.getUpdatesLimit(ctx, offset, timeout, 100)
+}
+
+func (b *Bot) getUpdatesLimit(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]models.Update, error) {
+	params := map[string]any{
+		"timeout":         int(timeout / time.Second),
+		"limit":           limit,
+		"allowed_updates": allowedUpdates,
+	}
+	if offset != 0 {
+		params["offset"] = offset
+	}
+	var ups []models.Update
+	if err := b.call(ctx, "getUpdates", params, &ups); err != nil {
+		return nil, err
+	}
+	return ups, nil
+}
+
+// apiError is a Bot API error answer.
+type apiError struct {
+	Code        int    `json:"error_code"`
+	Description string `json:"description"`
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("telegram: %d %s", e.Code, e.Description) }
+
+// call makes one JSON Bot API call with our own HTTP client. Errors never
+// contain the token.
+func (b *Bot) call(ctx context.Context, method string, params any, result any) error {
+	body, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", method, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.cfg.APIURL+"/bot"+b.cfg.Token+"/"+method, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, b.redact(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.httpc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, b.redact(err))
+	}
+	defer resp.Body.Close()
+	var env struct {
+		OK     bool            `json:"ok"`
+		Result json.RawMessage `json:"result"`
+		apiError
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s: read answer: %w", method, b.redact(err))
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return fmt.Errorf("%s: answer is not JSON (HTTP %d)", method, resp.StatusCode)
+	}
+	if !env.OK {
+		e := env.apiError
+		return fmt.Errorf("%s: %w", method, &e)
+	}
+	if result != nil {
+		if err := json.Unmarshal(env.Result, result); err != nil {
+			return fmt.Errorf("%s: decode result: %w", method, err)
+		}
+	}
+	return nil
+}
+
+// WebhookHandler is the webhook intake: it checks the secret in constant
+// time (401 otherwise), caps the body, handles the update synchronously and
+// answers 200 only after its effects are stored (500 makes Telegram retry).
+// Telegram waits for the answer before sending the chat's next update, so
+// per-chat order holds across replicas.
+func (b *Bot) WebhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if b.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		var up models.Update
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+		if err := dec.Decode(&up); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		if err := <-b.disp.submit(&up); err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// MarkRunning tells /healthz that webhook intake is up.
+func (b *Bot) MarkRunning(v bool) { b.setRunning(v) }

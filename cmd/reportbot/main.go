@@ -1,0 +1,297 @@
+// Command reportbot is the Telegram bot that collects the units' reports
+// for the city double-support office.
+//
+//	reportbot                 run the bot (configuration from the environment)
+//	reportbot validate FILE   check a campaign file, print every problem
+//	reportbot demo            everything in one process, with a web chat page
+//	reportbot loadtest        measure and fault-test the bot
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"reportbot/bot"
+	"reportbot/flows"
+	"reportbot/storage/bolt"
+	"reportbot/storage/redis"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "reportbot:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported means the problem was already printed.
+var errReported = errors.New("reported")
+
+// run is the whole program; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "serve":
+		return serve(ctx, getenv, stdout, stderr, nil)
+	case "validate":
+		return validate(args, stdout, stderr)
+	case "demo":
+		return demo(ctx, args, getenv, stdout, stderr)
+	case "loadtest":
+		return loadtest(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, getenv, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+	return errReported
+}
+
+const usage = `usage:
+  reportbot                 run the bot (configuration from the environment, see README)
+  reportbot validate FILE   check a campaign file and print every problem with its line
+  reportbot demo            try everything locally: fake Telegram + web chat page
+  reportbot loadtest        measure the bot under load (see BENCHMARKS.md)
+`
+
+// validate checks a campaign file.
+func validate(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		fmt.Fprint(stderr, "usage: reportbot validate FILE\n")
+		return errReported
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "无法读取 %s：%v\n", args[0], err)
+		return errReported
+	}
+	probs := flows.ValidateCampaign(data)
+	if len(probs) == 0 {
+		c, _ := flows.ParseCampaign(data)
+		fmt.Fprintf(stdout, "%s：没有发现问题（%d 个部分，%d 道题，截止 %s）。\n", args[0], len(c.Sections), len(c.Questions()), flows.FormatTime(c.Deadline, c.Location))
+		return nil
+	}
+	for _, p := range probs {
+		fmt.Fprintf(stderr, "%s:%d: %s\n", args[0], p.Line, p.Msg)
+	}
+	fmt.Fprintf(stderr, "%s：发现 %d 个问题。\n", args[0], len(probs))
+	return errReported
+}
+
+// newLogger builds the one logger of the process.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens Redis when REDIS_URL is set, else the embedded store.
+func openStore(ctx context.Context, cfg config) (flows.Store, string, error) {
+	if cfg.RedisURL != "" {
+		s, err := redis.Open(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("open redis (REDIS_URL): %w", err)
+		}
+		return s, "redis", nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, "", fmt.Errorf("create DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	s, err := bolt.Open(filepath.Join(cfg.DataDir, "reportbot.db"))
+	if err != nil {
+		return nil, "", fmt.Errorf("open embedded store in DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	return s, "bolt", nil
+}
+
+// loadCampaign reads CAMPAIGN_FILE or the embedded default.
+func loadCampaign(cfg config) (*flows.Campaign, error) {
+	if cfg.CampaignFile == "" {
+		return flows.DefaultCampaign(), nil
+	}
+	return flows.LoadCampaign(cfg.CampaignFile)
+}
+
+// serveHooks lets the demo and tests reach into a running server.
+type serveHooks struct {
+	now     func() time.Time           // the clock (the demo's time machine)
+	started func(addr string, b *bot.Bot) // called once everything runs
+}
+
+// serve runs the bot until ctx ends, then shuts down in reverse order:
+// stop intake, drain handlers, stop the scheduler, close the store.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, hooks *serveHooks) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "reportbot:", err)
+		return errReported
+	}
+	logger := newLogger(cfg, stderr)
+	camp, err := loadCampaign(cfg)
+	if err != nil {
+		return err
+	}
+	store, kind, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now
+	if hooks != nil && hooks.now != nil {
+		now = hooks.now
+	}
+	metrics := newMetrics()
+	svc := flows.NewService(store, camp, now)
+	b, err := bot.New(ctx, bot.Config{
+		Token:         cfg.Token,
+		APIURL:        cfg.APIURL,
+		AdminIDs:      cfg.AdminIDs,
+		WebhookURL:    cfg.WebhookURL,
+		WebhookSecret: cfg.WebhookSecret,
+		Limits:        cfg.Limits,
+	}, svc, logger, metrics.botHooks())
+	if err != nil {
+		return err
+	}
+	if err := b.Setup(ctx); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", healthz(store, b))
+	mux.Handle("GET /metrics", metrics.handler(store))
+	if cfg.WebhookURL != "" {
+		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+
+	sched := newScheduler(svc, b, logger, now, metrics)
+	sched.Start(ctx)
+
+	logger.Info("reportbot started", "bot", b.Username(), "store", kind, "campaign", camp.ID,
+		"mode", map[bool]string{true: "webhook", false: "polling"}[cfg.WebhookURL != ""], "http_addr", ln.Addr().String())
+	if hooks != nil && hooks.started != nil {
+		hooks.started(ln.Addr().String(), b)
+	}
+
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	pollDone := make(chan error, 1)
+	if cfg.WebhookURL != "" {
+		b.MarkRunning(true)
+		go func() { <-runCtx.Done(); pollDone <- nil }()
+	} else {
+		go func() { pollDone <- b.Poll(runCtx) }()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-httpDone:
+		runErr = fmt.Errorf("http server: %w", runErr)
+	}
+	cancelRun()
+	if err := <-pollDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	b.MarkRunning(false)
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutCtx) // stop intake (webhook) and /healthz
+	b.Close()                 // finish updates in flight
+	sched.Stop()              // wait for running jobs
+	logger.Info("stopped")
+	return runErr
+}
+
+// healthcheck asks the running bot's /healthz (for Docker's HEALTHCHECK,
+// where the image has no shell or curl).
+func healthcheck(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	addr := getenv("HTTP_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthz: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		fmt.Fprintf(stderr, "unhealthy: %s", body)
+		return errReported
+	}
+	return nil
+}
+
+// healthz answers 200 when the store is reachable and intake runs.
+func healthz(store flows.Store, b *bot.Bot) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		var probs []string
+		if err := store.Ping(ctx); err != nil {
+			probs = append(probs, "store unreachable")
+		}
+		if !b.Running() {
+			probs = append(probs, "intake not running")
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if len(probs) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, strings.Join(probs, "; "))
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"reportbot/bot"
+	"reportbot/flows"
+)
+
+// metrics are the process's Prometheus metrics, on their own registry.
+type metrics struct {
+	reg         *prometheus.Registry
+	updates     *prometheus.CounterVec
+	latency     prometheus.Histogram
+	sent        prometheus.Counter
+	throttled   prometheus.Counter
+	retries     prometheus.Counter
+	reminders   prometheus.Counter
+	storeErrors prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "reportbot_updates_total", Help: "Updates handled, by kind and outcome.",
+		}, []string{"kind", "outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "reportbot_update_duration_seconds", Help: "Time to handle one update, sends included.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		sent:        prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_messages_sent_total", Help: "Bot API calls that succeeded."}),
+		throttled:   prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_telegram_429_total", Help: "429 Too Many Requests answers from Telegram."}),
+		retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_send_retries_total", Help: "Bot API calls retried."}),
+		reminders:   prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_reminders_sent_total", Help: "Reminders sent to contacts."}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_store_errors_total", Help: "Updates that failed because the store failed."}),
+	}
+	m.reg.MustRegister(m.updates, m.latency, m.sent, m.throttled, m.retries, m.reminders, m.storeErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) botHooks() bot.Hooks {
+	return bot.Hooks{
+		Update: func(kind, outcome string, d time.Duration) {
+			m.updates.WithLabelValues(kind, outcome).Inc()
+			m.latency.Observe(d.Seconds())
+			if outcome == "error" {
+				m.storeErrors.Inc()
+			}
+		},
+		Sent:      m.sent.Inc,
+		Throttled: m.throttled.Inc,
+		Retried:   m.retries.Inc,
+	}
+}
+
+// handler serves /metrics; open drafts are counted from the store when
+// scraped.
+func (m *metrics) handler(store flows.Store) http.Handler {
+	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "reportbot_open_drafts", Help: "Units with a draft that is started and not submitted.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ds, err := store.Drafts(ctx)
+		if err != nil {
+			return -1
+		}
+		n := 0
+		for _, d := range ds {
+			if d.Status == flows.StatusFilling || d.Status == flows.StatusRevising || d.Status == flows.StatusReturned {
+				n++
+			}
+		}
+		return float64(n)
+	})
+	m.reg.MustRegister(open)
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

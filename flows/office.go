@@ -1,0 +1,51 @@
+package flows
+
+import (
+	"fmt"
+	"strings"
+)
+
+// KeyQuestions returns the main figures (key: true) in form order.
+func (c *Campaign) KeyQuestions() []*Question {
+	var qs []*Question
+	for _, q := range c.questions {
+		if q.Key && q.IsNumber() {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+// FormatNumber formats a number answer of q: integers as they are, money
+// as 万元 with two decimals.
+func FormatNumber(q *Question, n int64) string {
+	if q.Type == TypeMoney {
+		return FormatMoney(n)
+	}
+	return fmt.Sprint(n)
+}
+
+// SubmissionText is the office group's post about a submitted version.
+func (c *Campaign) SubmissionText(u Unit, r Report) string {
+	var b strings.Builder
+	what := "新提交"
+	if r.Version > 1 {
+		what = "修改后重新提交"
+	}
+	cat, _ := c.Category(u.Category)
+	fmt.Fprintf(&b, "📨 %s：%s\n类别：%s\n版本：第 %d 版\n回执编号：%s\n提交时间：%s\n", what, u.Name, cat.Name, r.Version, r.Receipt, FormatTime(r.SubmittedAt, c.Location))
+	var lines []string
+	for _, q := range c.KeyQuestions() {
+		a, ok := r.Answers[q.ID]
+		if !ok || a.Skipped {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("· %s：%s", q.Title(), FormatNumber(q, a.Num)))
+	}
+	if len(lines) > 0 {
+		b.WriteString("主要数据：\n")
+		b.WriteString(strings.Join(lines, "\n"))
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

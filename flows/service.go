@@ -1,0 +1,235 @@
+//go:build service_pending
+
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Setting keys shared by the bot and the scheduler.
+const (
+	SettingDeadline    = "deadline"     // RFC 3339; overrides the campaign file's deadline
+	SettingOfficeGroup = "office_group" // chat id of the office group
+	SettingReminders   = "reminders"    // "off" stops reminders after the deadline
+)
+
+// InviteTTL is how long an invite link stays valid.
+const InviteTTL = 30 * 24 * time.Hour
+
+// Service runs the engine against the store: load, step, apply atomically.
+// It keeps a small cache of drafts so that a form step costs one store
+// round trip; the cache is only a guess, the store's revision check
+// decides (a stale cached draft gets ErrConflict and is reloaded).
+type Service struct {
+	Store    Store
+	Campaign *Campaign
+	Now      func() time.Time
+
+	mu     sync.Mutex
+	drafts map[int64]Draft // unit id → last draft seen
+	units  map[int64]Unit
+}
+
+// NewService returns a service over store for campaign c.
+func NewService(store Store, c *Campaign, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{Store: store, Campaign: c, Now: now, drafts: map[int64]Draft{}, units: map[int64]Unit{}}
+}
+
+// maxCachedDrafts bounds the draft cache; state lives in the store.
+const maxCachedDrafts = 2048
+
+// Deadline returns the effective deadline: an admin's override or the
+// campaign file's.
+func (s *Service) Deadline(ctx context.Context) (time.Time, error) {
+	v, err := s.Store.Setting(ctx, SettingDeadline)
+	if errors.Is(err, ErrNotFound) {
+		return s.Campaign.Deadline, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("load deadline: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse stored deadline %q: %w", v, err)
+	}
+	return t.In(s.Campaign.Location), nil
+}
+
+// SetDeadline moves the deadline and returns the previous one.
+func (s *Service) SetDeadline(ctx context.Context, t time.Time) (old time.Time, err error) {
+	old, err = s.Deadline(ctx)
+	if err != nil {
+		return old, err
+	}
+	if err := s.Store.PutSetting(ctx, SettingDeadline, t.Format(time.RFC3339)); err != nil {
+		return old, fmt.Errorf("store deadline: %w", err)
+	}
+	return old, nil
+}
+
+// UserError is an error whose message is meant for the user (Chinese).
+type UserError struct{ Msg string }
+
+func (e *UserError) Error() string { return e.Msg }
+
+// Handle applies one input of a contact to the contact's unit draft and
+// returns what to tell them. updateID makes it idempotent: an input applied
+// before (a redelivered update) changes nothing and re-shows where the
+// contact stands. A transition computed from a stale draft is recomputed.
+func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Input) (Result, error) {
+	u, err := s.unit(ctx, ct.UnitID)
+	if err != nil {
+		return Result{}, err
+	}
+	deadline, err := s.Deadline(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	env := Env{Unit: u, UserID: ct.UserID, Now: s.Now(), Deadline: deadline}
+	d, cached := s.cachedDraft(u.ID)
+	for attempt := 0; ; attempt++ {
+		if !cached {
+			if d, err = s.Store.Draft(ctx, u.ID); err != nil {
+				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
+			}
+		}
+		res := s.Campaign.Step(d, env, in)
+		if !res.Changed {
+			s.remember(d)
+			return res, nil
+		}
+		err = s.Store.Apply(ctx, Transition{
+			UnitID: u.ID, UpdateID: updateID, UserID: ct.UserID,
+			FromRev: d.Rev, Draft: res.Draft, Report: res.Report,
+		})
+		switch {
+		case err == nil:
+			s.remember(res.Draft)
+			return res, nil
+		case errors.Is(err, ErrConflict) && attempt < 5:
+			cached = false // someone else moved the draft: reload and recompute
+			continue
+		case errors.Is(err, ErrDuplicate):
+			// Already applied (a redelivery, or a retried write that did
+			// land): show the contact where they stand now.
+			s.forget(u.ID)
+			if d, err = s.Store.Draft(ctx, u.ID); err != nil {
+				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
+			}
+			res := s.Campaign.Step(d, env, Input{Cmd: "report"})
+			res.Changed, res.Report, res.Draft = false, nil, d
+			return res, nil
+		case errors.Is(err, ErrNotContact):
+			s.forget(u.ID)
+			return Result{}, &UserError{Msg: "您已不再是“" + u.Name + "”的填报联系人（单位已交接给其他同事）。如有疑问，请联系" + s.Campaign.Office + "。"}
+		default:
+			s.forget(u.ID)
+			return Result{}, fmt.Errorf("apply step of unit %d: %w", u.ID, err)
+		}
+	}
+}
+
+// Apply stores a transition computed elsewhere (e.g. an office return)
+// from the unit's current draft, retrying on conflicts.
+func (s *Service) Apply(ctx context.Context, unitID, updateID int64, change func(Draft) (Draft, *Report, error)) (Draft, error) {
+	for attempt := 0; ; attempt++ {
+		d, err := s.Store.Draft(ctx, unitID)
+		if err != nil {
+			return Draft{}, fmt.Errorf("load draft of unit %d: %w", unitID, err)
+		}
+		nd, rep, err := change(d)
+		if err != nil {
+			return d, err
+		}
+		nd.Rev = d.Rev + 1
+		nd.UpdatedAt = s.Now()
+		err = s.Store.Apply(ctx, Transition{UnitID: unitID, UpdateID: updateID, FromRev: d.Rev, Draft: nd, Report: rep})
+		if errors.Is(err, ErrConflict) && attempt < 5 {
+			continue
+		}
+		s.forget(unitID)
+		if err != nil {
+			return d, fmt.Errorf("apply change to unit %d: %w", unitID, err)
+		}
+		return nd, nil
+	}
+}
+
+// ForgetUnit drops cached data of a unit (after a rename or removal).
+func (s *Service) ForgetUnit(id int64) {
+	s.mu.Lock()
+	delete(s.units, id)
+	delete(s.drafts, id)
+	s.mu.Unlock()
+}
+
+func (s *Service) unit(ctx context.Context, id int64) (Unit, error) {
+	s.mu.Lock()
+	u, ok := s.units[id]
+	s.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	u, err := s.Store.Unit(ctx, id)
+	if err != nil {
+		return Unit{}, fmt.Errorf("load unit %d: %w", id, err)
+	}
+	s.mu.Lock()
+	if len(s.units) >= maxCachedDrafts {
+		clear(s.units)
+	}
+	s.units[id] = u
+	s.mu.Unlock()
+	return u, nil
+}
+
+func (s *Service) cachedDraft(unitID int64) (Draft, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.drafts[unitID]
+	return d, ok
+}
+
+func (s *Service) remember(d Draft) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.drafts) >= maxCachedDrafts {
+		clear(s.drafts) // crude but bounded; the store holds the truth
+	}
+	s.drafts[d.UnitID] = d
+}
+
+func (s *Service) forget(unitID int64) {
+	s.mu.Lock()
+	delete(s.drafts, unitID)
+	s.mu.Unlock()
+}
+
+// NewInvite makes a fresh invite token for a unit. The token goes into the
+// link; only its hash is stored.
+func NewInvite(unitID int64, now time.Time) (token string, inv Invite, err error) {
+	var b [16]byte // 128 bits
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", Invite{}, fmt.Errorf("random invite token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, Invite{Hash: HashToken(token), UnitID: unitID, Created: now, Expires: now.Add(InviteTTL)}, nil
+}
+
+// HashToken is how invite tokens are stored.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
