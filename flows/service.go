@@ -1,5 +1,3 @@
-//go:build service_pending
-
 package flows
 
 import (

@@ -1,0 +1,222 @@
+// Package sheet writes the office's export of a campaign — the 报表 a clerk
+// would otherwise type up by hand — as an Excel workbook (excelize) or a
+// CSV file. It renders a flows.Overview and does no other I/O.
+package sheet
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"reportbot/flows"
+)
+
+// money is a money figure in hundredths of 万元, written as 万元 decimals.
+type money int64
+
+// rowKind tells a unit's row from a subtotal or the grand total.
+type rowKind int
+
+const (
+	unitRow rowKind = iota
+	subtotalRow
+	totalRow
+)
+
+// Sheet names of the workbook.
+const (
+	SheetSummary = "汇总表"
+	SheetTexts   = "文字材料"
+	SheetPending = "未报单位"
+)
+
+// table lays out the export: which columns, and the rows of every sheet as
+// cell values (int64, money, string or nil for an empty cell). Strings are
+// user text as they are; each writer makes them safe for its format.
+type table struct {
+	o       *flows.Overview
+	numbers []*flows.Question // number questions, form order
+	texts   []*flows.Question // every other question, form order
+}
+
+func newTable(o *flows.Overview) *table {
+	t := &table{o: o, numbers: o.Campaign.NumberQuestions()}
+	for _, q := range o.Campaign.Questions() {
+		if !q.IsNumber() {
+			t.texts = append(t.texts, q)
+		}
+	}
+	return t
+}
+
+// summaryFixed are the columns of 汇总表 before the figures.
+var summaryFixed = []string{"序号", "单位名称", "类别", "联系人", "提交时间", "版本", "回执编号", "状态"}
+
+// summaryTitles are the column titles of 汇总表: the fixed ones, then every
+// number question with its unit, e.g. 组织双拥主题征文（篇）.
+func (t *table) summaryTitles() []string {
+	titles := append([]string(nil), summaryFixed...)
+	for _, q := range t.numbers {
+		titles = append(titles, q.Title())
+	}
+	return titles
+}
+
+// summaryRows calls row for every row of 汇总表 after the titles: the
+// submitted units of each category followed by the category's subtotal,
+// then the grand total. Categories without any unit are left out. u is the
+// unit of a unit's row, nil for sums.
+func (t *table) summaryRows(row func(kind rowKind, u *flows.UnitOverview, cells []any) error) error {
+	totals := t.o.Totals()
+	n := 0
+	for _, g := range t.o.Groups() {
+		if len(g.Units) == 0 {
+			continue
+		}
+		for _, u := range g.Units {
+			if !u.Submitted() {
+				continue
+			}
+			n++
+			if err := row(unitRow, u, t.unitCells(n, u)); err != nil {
+				return err
+			}
+		}
+		ct := totals.ByCategory[g.Category.ID]
+		label := fmt.Sprintf("小计（%d 个单位）", ct.Reports)
+		if err := row(subtotalRow, nil, t.sumCells(label, g.Category.Name, ct.Sums)); err != nil {
+			return err
+		}
+	}
+	return row(totalRow, nil, t.sumCells(fmt.Sprintf("合计（%d 个单位）", totals.Reports), "全部", totals.Sums))
+}
+
+func (t *table) unitCells(n int, u *flows.UnitOverview) []any {
+	state := "已提交"
+	if u.Draft.Status == flows.StatusRevising {
+		state = "已提交，修改中"
+	}
+	cells := make([]any, 0, len(summaryFixed)+len(t.numbers))
+	cells = append(cells, int64(n), u.Unit.Name, u.Category.Name, u.ContactNames(),
+		t.timeText(u.Latest.SubmittedAt), int64(u.Latest.Version), u.Latest.Receipt, state)
+	for _, q := range t.numbers {
+		v, ok := t.o.Figure(u, q)
+		switch {
+		case !ok:
+			cells = append(cells, nil)
+		case q.Type == flows.TypeMoney:
+			cells = append(cells, money(v))
+		default:
+			cells = append(cells, v)
+		}
+	}
+	return cells
+}
+
+func (t *table) sumCells(label, category string, sums map[string]int64) []any {
+	cells := make([]any, len(summaryFixed), len(summaryFixed)+len(t.numbers))
+	cells[1], cells[2] = label, category
+	for _, q := range t.numbers {
+		if q.Type == flows.TypeMoney {
+			cells = append(cells, money(sums[q.ID]))
+		} else {
+			cells = append(cells, sums[q.ID])
+		}
+	}
+	return cells
+}
+
+// textTitles are the column titles of 文字材料.
+func (t *table) textTitles() []string {
+	titles := []string{"序号", "单位名称", "类别", "版本"}
+	for _, q := range t.texts {
+		titles = append(titles, textTitle(q))
+	}
+	return titles
+}
+
+// textTitle is a question's prompt up to its first colon: 专题报告（正式文件）
+// rather than the whole upload instruction.
+func textTitle(q *flows.Question) string {
+	title, _, _ := strings.Cut(q.Prompt, "：")
+	return title
+}
+
+// textRows calls row for each submitted unit with its text answers (choices
+// by their labels, files by name or count).
+func (t *table) textRows(row func(cells []any) error) error {
+	n := 0
+	for _, g := range t.o.Groups() {
+		for _, u := range g.Units {
+			if !u.Submitted() {
+				continue
+			}
+			n++
+			cells := append([]any{int64(n), u.Unit.Name, u.Category.Name, int64(u.Latest.Version)}, t.textCells(u)...)
+			if err := row(cells); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// textCells are a submitted unit's answers to the questions that are not
+// numbers: text as it is, choices by their labels, files by name or count.
+func (t *table) textCells(u *flows.UnitOverview) []any {
+	cells := make([]any, 0, len(t.texts))
+	for _, q := range t.texts {
+		a, ok := u.Latest.Answers[q.ID]
+		if !ok || a.Skipped || !t.o.Campaign.Applies(q, u.Unit.Category, u.Latest.Answers) {
+			cells = append(cells, nil)
+			continue
+		}
+		cells = append(cells, flows.FormatAnswer(q, a))
+	}
+	return cells
+}
+
+// pendingTitles are the column titles of 未报单位.
+var pendingTitles = []string{"序号", "单位名称", "类别", "联系人说明", "状态", "联系人", "最后填写时间"}
+
+// pendingRows calls row for each unit without a standing version, by category.
+func (t *table) pendingRows(row func(cells []any) error) error {
+	n := 0
+	for _, g := range t.o.Groups() {
+		for _, u := range g.Units {
+			if u.Submitted() {
+				continue
+			}
+			n++
+			var updated any
+			if !u.Draft.UpdatedAt.IsZero() {
+				updated = t.timeText(u.Draft.UpdatedAt)
+			}
+			if err := row([]any{int64(n), u.Unit.Name, u.Category.Name, u.Unit.Note, t.o.StateText(u), u.ContactNames(), updated}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// timeText is a time as the export shows it: 2022-02-05 10:00 in the
+// campaign's zone (sortable as text).
+func (t *table) timeText(at time.Time) string {
+	return at.In(t.o.Campaign.Location).Format("2006-01-02 15:04")
+}
+
+// FileName is the export's file name: the campaign title and the time of
+// the overview, e.g. 2022年元旦春节期间…情况报告_20220205-1000.xlsx.
+func FileName(o *flows.Overview, ext string) string {
+	title := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, strings.TrimSpace(o.Campaign.Title))
+	if title == "" {
+		title = "报表"
+	}
+	return title + "_" + o.Now.In(o.Campaign.Location).Format("20060102-1504") + "." + ext
+}

@@ -1,0 +1,173 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"reportbot/flows"
+	"reportbot/storage/storetest"
+)
+
+// MustOpen opens a store on a new file in tb.TempDir and closes it in
+// tb.Cleanup.
+func MustOpen(tb testing.TB) (*Store, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "reportbot.db")
+	return mustOpenPath(tb, path), path
+}
+
+func mustOpenPath(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(path)
+	if err != nil {
+		tb.Fatalf("Open(%s) error: %v", path, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close() error: %v", err)
+		}
+	})
+	return s
+}
+
+func TestStore(t *testing.T) {
+	var mu sync.Mutex
+	paths := map[*testing.T]string{}
+	open := func(t *testing.T) flows.Store {
+		s, path := MustOpen(t)
+		mu.Lock()
+		paths[t] = path
+		mu.Unlock()
+		return s
+	}
+	reopen := func(t *testing.T) flows.Store {
+		mu.Lock()
+		path, ok := paths[t]
+		mu.Unlock()
+		if !ok {
+			t.Fatal("reopen called before open")
+		}
+		return mustOpenPath(t, path)
+	}
+	storetest.Run(t, open, reopen)
+}
+
+func TestOpenLocked(t *testing.T) {
+	_, path := MustOpen(t)
+	start := time.Now()
+	s, err := open(path, 100*time.Millisecond)
+	if err == nil {
+		s.Close()
+		t.Fatalf("second Open(%s) of an open file succeeded, want an error", path)
+	}
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "database is locked by another process") {
+		t.Errorf("second Open(%s) error = %v, want ErrLocked saying the database is locked", path, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("second Open(%s) took %v, want it to give up after its timeout", path, d)
+	}
+}
+
+func TestOpenDefaultTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for Open's 2 s timeout")
+	}
+	_, path := MustOpen(t)
+	start := time.Now()
+	if s, err := Open(path); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("second Open(%s) error = %v, want ErrLocked", path, err)
+	}
+	if d := time.Since(start); d < time.Second || d > 5*time.Second {
+		t.Errorf("second Open(%s) gave up after %v, want about 2 s", path, d)
+	}
+}
+
+// TestSeenExpiry moves the store's clock past seenKeep: old ids are
+// forgotten and trimmed from the file.
+func TestSeenExpiry(t *testing.T) {
+	s, _ := MustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2022, 1, 10, 9, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+
+	u, err := s.AddUnit(ctx, flows.Unit{Name: "离石区双拥工作领导小组", Category: "county"})
+	if err != nil {
+		t.Fatalf("AddUnit error: %v", err)
+	}
+	for i := range int64(3) {
+		if first, err := s.Seen(ctx, 100+i); err != nil || !first {
+			t.Fatalf("Seen(%d) = %v, %v; want true", 100+i, first, err)
+		}
+		d := flows.Draft{UnitID: u.ID, Rev: i + 1}
+		if err := s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 100 + i, FromRev: i, Draft: d}); err != nil {
+			t.Fatalf("Apply(update %d) error: %v", 100+i, err)
+		}
+	}
+	if first, _ := s.Seen(ctx, 100); first {
+		t.Errorf("Seen(100) within %v = true, want false", seenKeep)
+	}
+
+	now = now.Add(seenKeep + time.Minute)
+	if first, err := s.Seen(ctx, 100); err != nil || !first {
+		t.Errorf("Seen(100) after %v = %v, %v; want true (forgotten)", seenKeep, first, err)
+	}
+	if err := s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 101, FromRev: 3, Draft: flows.Draft{UnitID: u.ID, Rev: 4}}); err != nil {
+		t.Errorf("Apply(update 101) after %v error = %v, want nil (forgotten)", seenKeep, err)
+	}
+	counts := map[string]int{}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bSeen, bApplied} {
+			counts[string(b)] = tx.Bucket(b).Stats().KeyN
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["seen"] != 1 || counts["applied"] != 1 {
+		t.Errorf("after %v: %d seen and %d applied ids kept, want 1 and 1 (old ones trimmed)", seenKeep, counts["seen"], counts["applied"])
+	}
+}
+
+// draftSize is the number of bytes stored for the unit's draft.
+func draftSize(tb testing.TB, s *Store, unitID int64) int {
+	tb.Helper()
+	var n int
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		n = len(tx.Bucket(bDrafts).Get(id(unitID)))
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkStep is one form step through the store: Draft + Apply of a
+// draft with storetest.Answers answers. bytes/draft is what the store keeps
+// for a draft with every answer of the form, at the summary.
+func BenchmarkStep(b *testing.B) {
+	s, _ := MustOpen(b)
+	ctx := context.Background()
+	st := storetest.NewStepper(b, s)
+	for b.Loop() {
+		if err := st.Step(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if err := st.Summary(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(draftSize(b, s, st.UnitID())), "bytes/draft")
+}
