@@ -125,9 +125,7 @@ func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Inp
 			if d, err = s.Store.Draft(ctx, u.ID); err != nil {
 				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
 			}
-			res := s.Campaign.Step(d, env, Input{Cmd: "report"})
-			res.Changed, res.Report, res.Draft = false, nil, d
-			return res, nil
+			return Result{Draft: d, Replies: s.Campaign.View(d, env)}, nil
 		case errors.Is(err, ErrNotContact):
 			s.forget(u.ID)
 			return Result{}, &UserError{Msg: "您已不再是“" + u.Name + "”的填报联系人（单位已交接给其他同事）。如有疑问，请联系" + s.Campaign.Office + "。"}

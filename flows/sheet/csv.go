@@ -67,7 +67,7 @@ func stringsToAny(ss []string) []any {
 // text guarded against formula injection.
 func csvField(v any) string {
 	switch v := v.(type) {
-	case nil:
+	case nil, blank:
 		return ""
 	case int64:
 		return strconv.FormatInt(v, 10)

@@ -14,6 +14,11 @@ import (
 // money is a money figure in hundredths of 万元, written as 万元 decimals.
 type money int64
 
+// blank is an empty cell of a figure column (the question does not apply
+// to the unit): styled like the column's numbers, so that a number typed
+// into it later looks like the others.
+type blank struct{ money bool }
+
 // rowKind tells a unit's row from a subtotal or the grand total.
 type rowKind int
 
@@ -31,8 +36,9 @@ const (
 )
 
 // table lays out the export: which columns, and the rows of every sheet as
-// cell values (int64, money, string or nil for an empty cell). Strings are
-// user text as they are; each writer makes them safe for its format.
+// cell values (int64, money, string, blank, or nil for an empty cell).
+// Strings are user text as they are; each writer makes them safe for its
+// format.
 type table struct {
 	o       *flows.Overview
 	numbers []*flows.Question // number questions, form order
@@ -103,7 +109,7 @@ func (t *table) unitCells(n int, u *flows.UnitOverview) []any {
 		v, ok := t.o.Figure(u, q)
 		switch {
 		case !ok:
-			cells = append(cells, nil)
+			cells = append(cells, blank{money: q.Type == flows.TypeMoney})
 		case q.Type == flows.TypeMoney:
 			cells = append(cells, money(v))
 		default:

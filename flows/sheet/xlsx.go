@@ -66,6 +66,12 @@ func (s *styles) cells(kind rowKind, values []any) []any {
 		switch v := v.(type) {
 		case nil:
 			out[i] = excelize.Cell{StyleID: s.text[kind]}
+		case blank:
+			if v.money {
+				out[i] = excelize.Cell{StyleID: s.money[kind]}
+			} else {
+				out[i] = excelize.Cell{StyleID: s.integer[kind]}
+			}
 		case int64:
 			out[i] = excelize.Cell{StyleID: s.integer[kind], Value: v}
 		case money:

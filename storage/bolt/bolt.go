@@ -2,7 +2,8 @@
 // for a single machine and a single process.
 //
 // Every method is one bbolt transaction, so every method is atomic and
-// bbolt's single writer serialises all changes. Values are JSON; keys of ids
+// bbolt's single writer serialises all changes. Values are JSON (drafts
+// deflated when large, see storage/internal/codec); keys of ids
 // are 8-byte big-endian with the sign bit flipped, so they sort numerically.
 //
 // Buckets:
@@ -13,7 +14,7 @@
 //	unit_invites   unit id ‖ hash → ∅ (index for Invites)
 //	contacts       user id → Contact
 //	unit_contacts  unit id ‖ user id → ∅ (index for Contacts and Apply's contact check)
-//	drafts         unit id → rev (8 bytes) ‖ Draft
+//	drafts         unit id → rev (8 bytes) ‖ Draft (storage/internal/codec: JSON, deflated if large)
 //	applied        unit id ‖ update id → time (Apply's dedupe, kept seenKeep)
 //	reports        unit id → bucket: seq → Report
 //	settings       key → value
@@ -40,6 +41,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"reportbot/flows"
+	"reportbot/storage/internal/codec"
 )
 
 // ErrLocked is returned (wrapped) by Open when another process holds the file.
@@ -554,8 +556,8 @@ func decodeDraft(v []byte) (flows.Draft, error) {
 	if len(v) < 8 {
 		return d, errors.New("decode draft: short value")
 	}
-	if err := json.Unmarshal(v[8:], &d); err != nil {
-		return d, fmt.Errorf("decode draft: %w", err)
+	if err := codec.DecodeDraft(v[8:], &d); err != nil {
+		return d, err
 	}
 	d.Rev = int64(binary.BigEndian.Uint64(v))
 	return d, nil
@@ -598,9 +600,9 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 	if err := checkTransition(&t); err != nil {
 		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
 	}
-	data, err := json.Marshal(t.Draft)
+	data, err := codec.EncodeDraft(t.Draft)
 	if err != nil {
-		return fmt.Errorf("apply to unit %d: encode draft: %w", t.UnitID, err)
+		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
 	}
 	value := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(data)), uint64(t.Draft.Rev))
 	value = append(value, data...)

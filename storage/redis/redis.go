@@ -6,7 +6,7 @@
 // Keys of one unit carry the hash tag {u:<id>}, so that every key a per-unit
 // script touches hashes to one Cluster slot:
 //
-//	rb:{u:42}:draft     hash: rev, data (Draft JSON), op (id of the Apply call that wrote it)
+//	rb:{u:42}:draft     hash: rev, data (Draft, storage/internal/codec: JSON, deflated if large), op (id of the Apply call that wrote it)
 //	rb:{u:42}:seen      sorted set: update ids applied to the unit, scored by time in ms; trimmed to seenKeep
 //	rb:{u:42}:reports   list of Report JSON, oldest first
 //	rb:{u:42}:contacts  hash: user id → Contact JSON (the truth about who is a contact)
@@ -82,6 +82,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"reportbot/flows"
+	"reportbot/storage/internal/codec"
 )
 
 const (
@@ -884,8 +885,8 @@ func decodeDraft(unitID int64, rev, data any) (flows.Draft, error) {
 	if !ok { // never written
 		return d, nil
 	}
-	if err := json.Unmarshal([]byte(ds), &d); err != nil {
-		return d, fmt.Errorf("decode draft: %w", err)
+	if err := codec.DecodeDraft([]byte(ds), &d); err != nil {
+		return d, err
 	}
 	if rs, ok := rev.(string); ok {
 		d.Rev, _ = parseID(rs)
@@ -983,9 +984,9 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 	if err := checkTransition(&t); err != nil {
 		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
 	}
-	data, err := json.Marshal(t.Draft)
+	data, err := codec.EncodeDraft(t.Draft)
 	if err != nil {
-		return fmt.Errorf("apply to unit %d: encode draft: %w", t.UnitID, err)
+		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
 	}
 	var report []byte
 	if t.Report != nil {

@@ -400,8 +400,8 @@ func TestOpenErrors(t *testing.T) {
 // draft with storetest.Answers answers. roundtrips/op counts commands sent;
 // bytes/draft is the size of the stored draft hash's values at the summary
 // (every answer of the form), redis-bytes/draft what Redis says it uses for
-// the key (MEMORY USAGE), seen-bytes/unit the unit's dedupe set after the
-// benchmark's steps.
+// the key (MEMORY USAGE), seen-bytes/form the unit's dedupe set after 80
+// updates.
 func BenchmarkStep(b *testing.B) {
 	url := redistest.Start(b)
 	s := mustOpen(b, url)
@@ -427,5 +427,14 @@ func BenchmarkStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes/draft")
 	b.ReportMetric(float64(s.c.MemoryUsage(ctx, key).Val()), "redis-bytes/draft")
-	b.ReportMetric(float64(s.c.MemoryUsage(ctx, unitKey(st.UnitID(), "seen")).Val()), "seen-bytes/unit")
+
+	// The dedupe set of a unit whose contact sends a whole form's worth of
+	// updates (80) within seenKeep.
+	form := storetest.NewStepper(b, s)
+	for range 80 {
+		if err := form.Step(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.c.MemoryUsage(ctx, unitKey(form.UnitID(), "seen")).Val()), "seen-bytes/form")
 }

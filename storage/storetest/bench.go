@@ -115,12 +115,13 @@ const Answers = 30
 func NewStepper(tb testing.TB, s flows.Store) *Stepper {
 	tb.Helper()
 	ctx := context.Background()
-	st := &Stepper{s: s, user: 4242}
+	st := &Stepper{s: s}
 	u, err := s.AddUnit(ctx, flows.Unit{Name: fmt.Sprintf("基准单位%d", time.Now().UnixNano()), Category: "county"})
 	if err != nil {
 		tb.Fatalf("AddUnit error: %v", err)
 	}
 	st.unit = u.ID
+	st.user = 1_000_000 + u.ID // one contact per Stepper
 	h := Hash(fmt.Sprintf("bench-%d", u.ID))
 	if err := s.PutInvite(ctx, flows.Invite{Hash: h, UnitID: u.ID, Created: t0, Expires: t0.Add(time.Hour)}); err != nil {
 		tb.Fatalf("PutInvite error: %v", err)

@@ -1,0 +1,733 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"reportbot/flows"
+)
+
+// The scheduler sends the reminder rounds and the office digests.
+//
+// What is due when is the campaign's pure schedule (flows/schedule.go),
+// asked with the effective deadline at every tick; cron (pinned to the
+// campaign's zone, each job wrapped in SkipIfStillRunning and Recover) only
+// provides the minute tick. A round missed while the bot was down is
+// therefore caught up by the first tick after start — Start runs one at
+// once — when it is still meaningful (same day, not in the quiet hours; the
+// final digest within a day), and a moved deadline moves the plan at the
+// next tick. The last fire of each job is kept in the store's settings.
+//
+// # Exactly once, with several replicas and restarts
+//
+// A round is guarded by a lock keyed by the job and the round's scheduled
+// time (Store.Lock with a random token per run): the replica that gets it
+// runs the round, the others skip it. The lock is a lease (roundLease)
+// renewed while the round runs; when the round is complete it is extended
+// to markerRetain, which marks the round done for every replica. A run that
+// stops early (shutdown) releases it, and a run that crashes lets it
+// expire, so that the next tick of any replica (or the restarted one)
+// resumes the round the same day.
+//
+// The lock is for efficiency; correctness comes from one marker per
+// recipient and round, "remind:<round>:<unit>:<user>". Store.Once cannot
+// say "being sent" apart from "sent", so the marker is a Store.Lock used
+// as a marker with two states, told apart by their lifetime:
+//
+//  1. claim: Lock(marker, token, unitLease) — only one run can hold it;
+//  2. send the reminder (bounded by sendTimeout < unitLease);
+//  3. sent: Lock(marker, token, markerRetain) — the same token extends it
+//     to a long life. If the send failed, Unlock releases the claim.
+//
+// A crash between 1 and 2 leaves a claim that expires after unitLease, and
+// a resumed run sends that reminder: nothing is skipped silently. A crash
+// between 2 and 3 (one store round trip after Telegram answered) also
+// expires, and that one recipient gets the reminder twice. That is the
+// trade chosen: Telegram's sendMessage has no idempotency key, so either
+// the marker is taken before the send (a crash can lose a reminder without
+// trace) or after it (a crash can repeat one); a repeated reminder is a
+// nuisance, a lost one defeats the purpose.
+//
+// A resuming run treats a marker it cannot take as sent. That is sound
+// because a run renews the round lock before each claim when renewEvery
+// has passed, so every claim of a dead run expires before its round lock
+// does (renewEvery + unitLease < roundLease), and a run that stops on
+// purpose releases its claims before the round lock.
+const (
+	roundLease   = 4 * time.Minute
+	unitLease    = 3 * time.Minute
+	sendTimeout  = 2 * time.Minute
+	renewEvery   = 30 * time.Second
+	markerRetain = 40 * 24 * time.Hour
+	digestLease  = 5 * time.Minute
+)
+
+// Settings keys of the scheduler: the scheduled time (RFC 3339) of the last
+// completed fire of each job.
+const (
+	settingLastReminders = "sched:last:reminders"
+	settingLastDigest    = "sched:last:digest"
+)
+
+// SchedulerOptions configure a Scheduler.
+type SchedulerOptions struct {
+	// Now is the clock of the ticks and the catch-up on Start; default the
+	// service's clock.
+	Now func() time.Time
+	// Workers is how many reminders of a round are in flight at once (the
+	// Sender paces them to the limits); default 16.
+	Workers int
+	// OnReminder is called once per reminder sent (metrics).
+	OnReminder func()
+}
+
+// Scheduler runs the reminder rounds and the digests of a Bot.
+type Scheduler struct {
+	b          *Bot
+	log        *slog.Logger
+	now        func() time.Time
+	workers    int
+	onReminder func()
+	leaseNow   func() time.Time // the clock of lock leases: the store's, real time
+
+	ctx    context.Context // the jobs' context, cancelled by Stop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // catch-up runs and admin rounds
+
+	mu      sync.Mutex
+	cron    *cron.Cron
+	stopped bool
+}
+
+// NewScheduler makes the scheduler of b and hands it to b for the admin
+// commands (/remind, /digest). Call Start to run it.
+func NewScheduler(b *Bot, opts SchedulerOptions) *Scheduler {
+	if opts.Now == nil {
+		opts.Now = b.svc.Now
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.OnReminder == nil {
+		opts.OnReminder = func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Scheduler{
+		b:          b,
+		log:        b.log.With("component", "scheduler"),
+		now:        opts.Now,
+		workers:    opts.Workers,
+		onReminder: opts.OnReminder,
+		leaseNow:   time.Now,
+		ctx:        ctx,
+		cancel:     cancel,
+	}
+	b.sched.Store(s)
+	return s
+}
+
+// cronLogger adapts slog to cron's logger; cron's routine messages (a tick
+// skipped because the previous one still runs) are debug.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append([]any{"err", err}, kv...)...)
+}
+
+// Start catches up what was missed while the bot was down (in the
+// background) and starts the minute ticks.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("start scheduler: already stopped")
+	}
+	if s.cron != nil {
+		return errors.New("start scheduler: already started")
+	}
+	logger := cronLogger{s.log}
+	c := cron.New(cron.WithLocation(s.b.camp.Location), cron.WithLogger(logger))
+	// Skip wraps Recover, not the other way round: a panic must not escape
+	// SkipIfStillRunning, or it would never hand its token back and the job
+	// would be skipped for ever.
+	chain := cron.NewChain(cron.SkipIfStillRunning(logger), cron.Recover(logger))
+	jobs := []cron.Job{
+		chain.Then(cron.FuncJob(func() { s.tick("reminders", s.runReminders) })),
+		chain.Then(cron.FuncJob(func() { s.tick("digest", s.runDigest) })),
+	}
+	for _, j := range jobs {
+		if _, err := c.AddJob("* * * * *", j); err != nil {
+			return fmt.Errorf("schedule job: %w", err)
+		}
+		s.wg.Go(j.Run) // catch up now; the ticks skip while it runs
+	}
+	c.Start()
+	s.cron = c
+	s.log.Info("scheduler started", "zone", s.b.camp.Location.String(), "remind_at", s.b.camp.Schedule.RemindAt, "digest_at", s.b.camp.Schedule.DigestAt)
+	_ = ctx // the jobs run under the scheduler's own context, ended by Stop
+	return nil
+}
+
+// Stop stops the ticks, interrupts a running round (it is resumed by the
+// next start or by another replica, the same day) and waits for the jobs.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	c := s.cron
+	s.mu.Unlock()
+	s.cancel()
+	if c != nil {
+		<-c.Stop().Done()
+	}
+	s.wg.Wait()
+}
+
+func (s *Scheduler) runReminders(ctx context.Context, now time.Time) (string, error) {
+	res, err := s.RunReminders(ctx, now)
+	return res.String(), err
+}
+
+func (s *Scheduler) runDigest(ctx context.Context, now time.Time) (string, error) {
+	res, err := s.RunDigest(ctx, now)
+	return res.String(), err
+}
+
+// tick runs one job at the scheduler's clock and logs what it did.
+func (s *Scheduler) tick(job string, run func(context.Context, time.Time) (string, error)) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	start := time.Now()
+	what, err := run(s.ctx, s.now())
+	switch {
+	case err != nil && s.ctx.Err() != nil:
+		s.log.Warn("job interrupted by shutdown; it resumes on the next start", "job", job, "err", err)
+	case err != nil:
+		s.log.Error("job failed", "job", job, "err", s.b.redact(err))
+	case what != "":
+		s.log.Info("job ran", "job", job, "result", what, "duration", time.Since(start))
+	}
+}
+
+// RoundResult tells what RunReminders or an admin's round did.
+type RoundResult struct {
+	Round flows.Round
+	// Ran is true when this call ran the round to its end.
+	Ran bool
+	// Skip says why a due round did not run: "done" (it ran before),
+	// "busy" (another replica holds it), "reminders off", "" when it ran
+	// or when nothing was due (Round is zero).
+	Skip  string
+	Tally flows.RoundTally
+}
+
+// String is a short description for logs.
+func (r RoundResult) String() string {
+	switch {
+	case r.Round.At.IsZero():
+		return ""
+	case r.Skip == "done":
+		return "" // the normal state of every tick after a round: not worth a log line
+	case r.Skip != "":
+		return fmt.Sprintf("round %s skipped: %s", r.Round.Key(), r.Skip)
+	}
+	t := r.Tally
+	return fmt.Sprintf("round %s: %d units, %d reached, %d unreachable, %d unbound, %d failed, %d submitted meanwhile, %d reminders sent",
+		r.Round.Key(), t.Units, t.Sent, t.Unreachable, t.NoContact, t.Failed, t.Submitted, t.Messages)
+}
+
+// RunReminders runs the ladder's reminder round due at now, if any and not
+// run before: the cron tick, the catch-up on start and `reportbot run
+// reminders` all call it.
+func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (RoundResult, error) {
+	deadline, err := s.b.svc.Deadline(ctx)
+	if err != nil {
+		return RoundResult{}, err
+	}
+	r, ok := s.b.camp.DueRound(deadline, now)
+	if !ok {
+		return RoundResult{}, nil
+	}
+	res := RoundResult{Round: r}
+	last, err := s.lastFire(ctx, settingLastReminders)
+	if err != nil {
+		return res, err
+	}
+	if !last.Before(r.At) {
+		res.Skip = "done"
+		return res, nil
+	}
+	if r.Kind == flows.RoundAfter {
+		off, err := s.remindersOff(ctx)
+		if err != nil {
+			return res, err
+		}
+		if off {
+			res.Skip = "reminders off"
+			return res, s.putLastFire(ctx, settingLastReminders, r.At)
+		}
+	}
+	res, err = s.RunRound(ctx, r, deadline)
+	if err != nil || !res.Ran {
+		return res, err
+	}
+	return res, s.putLastFire(ctx, settingLastReminders, r.At)
+}
+
+// remindersOff reports whether the office stopped the reminders after the
+// deadline (/reminders off).
+func (s *Scheduler) remindersOff(ctx context.Context) (bool, error) {
+	v, err := s.b.store.Setting(ctx, flows.SettingReminders)
+	if errors.Is(err, flows.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load reminders setting: %w", err)
+	}
+	return v == "off", nil
+}
+
+func (s *Scheduler) lastFire(ctx context.Context, key string) (time.Time, error) {
+	v, err := s.b.store.Setting(ctx, key)
+	if errors.Is(err, flows.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("load %s: %w", key, err)
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse %s %q: %w", key, v, err)
+	}
+	return t, nil
+}
+
+// putLastFire records a completed fire; it never moves the record back
+// (a slower replica finishing an older fire).
+func (s *Scheduler) putLastFire(ctx context.Context, key string, at time.Time) error {
+	last, err := s.lastFire(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !last.Before(at) {
+		return nil
+	}
+	if err := s.b.store.PutSetting(ctx, key, at.Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	return nil
+}
+
+// newToken returns a random lock token.
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// errLockLost means another run took the round over (this one stalled
+// longer than its lease).
+var errLockLost = errors.New("round lock lost to another run")
+
+// lease keeps a round lock alive while a round runs.
+type lease struct {
+	s          *Scheduler
+	key, token string
+
+	mu   sync.Mutex
+	last time.Time // last renewal, on s.leaseNow's clock
+	lost bool
+}
+
+// keep renews the lease if renewEvery has passed since the last renewal.
+// It is called before each claim, so every claim is younger than the
+// lease by at least roundLease-renewEvery.
+func (l *lease) keep(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lost {
+		return errLockLost
+	}
+	if l.s.leaseNow().Sub(l.last) < renewEvery {
+		return nil
+	}
+	ok, err := l.s.b.store.Lock(ctx, l.key, l.token, roundLease)
+	if err != nil {
+		return fmt.Errorf("renew lock %s: %w", l.key, err)
+	}
+	if !ok {
+		l.lost = true
+		return errLockLost
+	}
+	l.last = l.s.leaseNow()
+	return nil
+}
+
+// outcome of one unit in a round.
+type unitOutcome int
+
+const (
+	unitReached unitOutcome = iota
+	unitUnreachable
+	unitNoContact
+	unitSubmitted
+	unitFailed
+)
+
+// RunRound runs one reminder round to its end (or resumes it): every
+// contact of every unit without a standing version, checked at send time,
+// gets the round's reminder once; then the office group gets one line. It
+// returns Skip "busy" when another run holds the round, "done" when it
+// completed before.
+func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.Time) (RoundResult, error) {
+	res := RoundResult{Round: r}
+	st := s.b.store
+	lockKey := "remind:" + r.Key()
+	token := newToken()
+	ok, err := st.Lock(ctx, lockKey, token, roundLease)
+	if err != nil {
+		return res, fmt.Errorf("lock round %s: %w", r.Key(), err)
+	}
+	if !ok {
+		res.Skip = "busy"
+		return res, nil
+	}
+	l := &lease{s: s, key: lockKey, token: token, last: s.leaseNow()}
+	var releaseFailed atomic.Bool // a claim may outlive the round lock: let the lock expire instead
+	completed := false
+	defer func() {
+		if completed || releaseFailed.Load() {
+			return
+		}
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := st.Unlock(uctx, lockKey, token); err != nil {
+			s.log.Warn("release round lock", "round", r.Key(), "err", err)
+		}
+	}()
+
+	units, err := st.Units(ctx)
+	if err != nil {
+		return res, fmt.Errorf("round %s: list units: %w", r.Key(), err)
+	}
+	drafts, err := s.b.draftsByUnit(ctx)
+	if err != nil {
+		return res, fmt.Errorf("round %s: %w", r.Key(), err)
+	}
+	var todo []flows.Unit
+	for _, u := range units {
+		if !u.Removed && flows.NeedsReminder(drafts[u.ID]) {
+			todo = append(todo, u)
+		}
+	}
+	res.Tally.Units = len(todo)
+
+	if len(todo) > 0 {
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var (
+			mu       sync.Mutex
+			firstErr error
+			next     = make(chan flows.Unit)
+			wg       sync.WaitGroup
+		)
+		fail := func(err error) {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+			cancel()
+		}
+		for range min(s.workers, len(todo)) {
+			wg.Go(func() {
+				for u := range next {
+					if err := l.keep(rctx); err != nil {
+						fail(err)
+						continue
+					}
+					out, sent, err := s.remindUnit(rctx, r, u, deadline, token, &releaseFailed)
+					if err != nil {
+						fail(err)
+						continue
+					}
+					mu.Lock()
+					res.Tally.Messages += sent
+					switch out {
+					case unitReached:
+						res.Tally.Sent++
+					case unitUnreachable:
+						res.Tally.Unreachable++
+					case unitNoContact:
+						res.Tally.NoContact++
+					case unitSubmitted:
+						res.Tally.Submitted++
+					case unitFailed:
+						res.Tally.Failed++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+	feed:
+		for _, u := range todo {
+			select {
+			case next <- u:
+			case <-rctx.Done():
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
+		if firstErr == nil && ctx.Err() != nil {
+			firstErr = ctx.Err()
+		}
+		if firstErr != nil {
+			return res, fmt.Errorf("round %s interrupted: %w", r.Key(), firstErr)
+		}
+		s.postLine(ctx, s.b.camp.RoundReportText(r, res.Tally))
+	}
+
+	// Done: the lock lives on as the round's "completed" marker.
+	if ok, err := st.Lock(ctx, lockKey, token, markerRetain); err != nil || !ok {
+		if err == nil {
+			err = errLockLost
+		}
+		return res, fmt.Errorf("mark round %s done: %w", r.Key(), err)
+	}
+	completed = true
+	res.Ran = true
+	return res, nil
+}
+
+// remindUnit sends the round's reminder to every reachable contact of one
+// unit that has not submitted at this moment. It returns an error only
+// when the store fails; send failures are outcomes.
+func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit, deadline time.Time, token string, releaseFailed *atomic.Bool) (unitOutcome, int, error) {
+	st := s.b.store
+	d, err := st.Draft(ctx, u.ID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
+	}
+	if !flows.NeedsReminder(d) {
+		return unitSubmitted, 0, nil
+	}
+	cts, err := st.Contacts(ctx, u.ID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("contacts of unit %d: %w", u.ID, err)
+	}
+	if len(cts) == 0 {
+		return unitNoContact, 0, nil
+	}
+	reply := s.b.camp.ReminderText(u, d, r, deadline)
+	reached, failed, sent := 0, 0, 0
+	for _, ct := range cts {
+		if ct.Unreachable {
+			continue
+		}
+		marker := fmt.Sprintf("remind:%s:%d:%d", r.Key(), u.ID, ct.UserID)
+		ok, err := st.Lock(ctx, marker, token, unitLease)
+		if err != nil {
+			return 0, sent, fmt.Errorf("claim reminder %s: %w", marker, err)
+		}
+		if !ok {
+			reached++ // sent by an earlier run of this round
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		err = s.b.send(sctx, ct.ChatID, reply) // a 403 marks the contact unreachable
+		cancel()
+		if err == nil {
+			sent++
+			reached++
+			s.onReminder()
+			if ok, err := st.Lock(context.WithoutCancel(ctx), marker, token, markerRetain); err != nil || !ok {
+				s.log.Warn("reminder sent but not marked; a resumed round may repeat it", "unit", u.ID, "chat_id", ct.ChatID, "round", r.Key(), "err", err)
+			}
+			continue
+		}
+		uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if uerr := st.Unlock(uctx, marker, token); uerr != nil {
+			releaseFailed.Store(true)
+			s.log.Warn("release reminder claim", "unit", u.ID, "round", r.Key(), "err", uerr)
+		}
+		ucancel()
+		if ctx.Err() != nil {
+			return 0, sent, ctx.Err()
+		}
+		if !errors.Is(err, ErrBlocked) {
+			failed++
+		}
+	}
+	switch {
+	case reached > 0:
+		return unitReached, sent, nil
+	case failed > 0:
+		return unitFailed, sent, nil
+	}
+	return unitUnreachable, sent, nil
+}
+
+// postLine sends a text to the office group, if one is set, following a
+// migration to a supergroup.
+func (s *Scheduler) postLine(ctx context.Context, text string) {
+	if err := s.postGroup(ctx, []string{text}); err != nil {
+		s.log.Warn("post to office group", "err", s.b.redact(err))
+	}
+}
+
+// errNoGroup: no office group is set (/setgroup).
+var errNoGroup = errors.New("no office group set")
+
+// postGroup sends texts to the office group in order.
+func (s *Scheduler) postGroup(ctx context.Context, texts []string) error {
+	group, err := s.b.officeGroup(ctx)
+	if err != nil {
+		return err
+	}
+	if group == 0 {
+		return errNoGroup
+	}
+	for _, text := range texts {
+		err := s.b.send(ctx, group, flows.Reply{Text: text})
+		var mig *MigratedError
+		if errors.As(err, &mig) {
+			group = mig.NewChatID
+			err = s.b.send(ctx, group, flows.Reply{Text: text})
+		}
+		if err != nil {
+			return fmt.Errorf("send to office group: %w", err)
+		}
+	}
+	return nil
+}
+
+// DigestResult tells what RunDigest did.
+type DigestResult struct {
+	Digest flows.Digest
+	Posted bool
+	Skip   string // "done", "busy", "no office group"
+}
+
+// String is a short description for logs.
+func (r DigestResult) String() string {
+	switch {
+	case r.Digest.At.IsZero(), r.Skip == "done":
+		return ""
+	case r.Skip != "":
+		return fmt.Sprintf("digest %s skipped: %s", r.Digest.Key(), r.Skip)
+	}
+	return "digest " + r.Digest.Key() + " posted"
+}
+
+// RunDigest posts the digest due at now, if any and not posted before.
+func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult, error) {
+	deadline, err := s.b.svc.Deadline(ctx)
+	if err != nil {
+		return DigestResult{}, err
+	}
+	dg, ok := s.b.camp.DueDigest(deadline, now)
+	if !ok {
+		return DigestResult{}, nil
+	}
+	res := DigestResult{Digest: dg}
+	last, err := s.lastFire(ctx, settingLastDigest)
+	if err != nil {
+		return res, err
+	}
+	if !last.Before(dg.At) {
+		res.Skip = "done"
+		return res, nil
+	}
+	group, err := s.b.officeGroup(ctx)
+	if err != nil {
+		return res, err
+	}
+	if group == 0 {
+		res.Skip = "no office group"
+		return res, s.putLastFire(ctx, settingLastDigest, dg.At)
+	}
+	st := s.b.store
+	lockKey := "digest:" + dg.Key()
+	token := newToken()
+	ok, err = st.Lock(ctx, lockKey, token, digestLease)
+	if err != nil {
+		return res, fmt.Errorf("lock digest %s: %w", dg.Key(), err)
+	}
+	if !ok {
+		res.Skip = "busy"
+		return res, nil
+	}
+	err = s.postDigest(ctx, dg, deadline, now)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted: let the next start post it.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = st.Unlock(uctx, lockKey, token)
+		return res, err
+	}
+	if err != nil {
+		// Posting failed after the Sender's retries: logged, not retried
+		// every minute for the rest of the day (an admin can /digest).
+		s.log.Error("post digest", "digest", dg.Key(), "err", s.b.redact(err))
+	}
+	if _, lerr := st.Lock(ctx, lockKey, token, markerRetain); lerr != nil {
+		s.log.Warn("mark digest done", "digest", dg.Key(), "err", lerr)
+	}
+	res.Posted = err == nil
+	return res, s.putLastFire(ctx, settingLastDigest, dg.At)
+}
+
+// postDigest renders a digest from the store's current state and posts it.
+func (s *Scheduler) postDigest(ctx context.Context, dg flows.Digest, deadline, now time.Time) error {
+	o, err := flows.LoadOverview(ctx, s.b.store, s.b.camp, deadline, now)
+	if err != nil {
+		return fmt.Errorf("digest %s: %w", dg.Key(), err)
+	}
+	return s.postGroup(ctx, flows.DigestTexts(o, dg))
+}
+
+// DigestNow posts a digest at once (/digest): the submissions since the
+// last scheduled digest (or the last day), progress, totals and the
+// missing units.
+func (s *Scheduler) DigestNow(ctx context.Context, now time.Time) error {
+	deadline, err := s.b.svc.Deadline(ctx)
+	if err != nil {
+		return err
+	}
+	since, err := s.lastFire(ctx, settingLastDigest)
+	if err != nil {
+		return err
+	}
+	if since.IsZero() || !since.Before(now) || now.Sub(since) > 7*24*time.Hour {
+		since = now.Add(-24 * time.Hour)
+	}
+	return s.postDigest(ctx, flows.Digest{At: now, Since: since, Final: !now.Before(deadline)}, deadline, now)
+}
+
+// goRound runs an admin's round in the background (a round of thousands
+// of units takes minutes, longer than an update may take) and calls done
+// with its result. Stop interrupts and waits for it.
+func (s *Scheduler) goRound(r flows.Round, deadline time.Time, done func(ctx context.Context, res RoundResult, err error)) {
+	s.wg.Go(func() {
+		res, err := s.RunRound(s.ctx, r, deadline)
+		if err != nil {
+			s.log.Error("admin round failed", "round", r.Key(), "err", s.b.redact(err))
+		} else if line := res.String(); line != "" {
+			s.log.Info("admin round ran", "result", line)
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), time.Minute)
+		defer cancel()
+		done(ctx, res, err)
+	})
+}

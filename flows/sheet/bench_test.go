@@ -1,0 +1,105 @@
+package sheet
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"testing"
+	"time"
+
+	"reportbot/flows"
+)
+
+// bigOverview is n submitted units, every field answered.
+func bigOverview(n int) *flows.Overview {
+	c := flows.DefaultCampaign()
+	cats := []string{"county", "department", "organization", "enterprise", "military"}
+	us := make([]flows.UnitOverview, n)
+	for i := range us {
+		u := flows.Unit{ID: int64(i + 1), Name: fmt.Sprintf("吕梁市第%05d号双拥工作单位", i+1), Category: cats[i%len(cats)], Note: "办公室"}
+		r := &flows.Report{UnitID: u.ID, Version: 1, Receipt: c.ReceiptNumber(u.ID, 1), SubmittedAt: now, Answers: flows.SampleAnswers(c, u.Category, uint64(i))}
+		us[i] = flows.UnitOverview{Unit: u, Latest: r,
+			Contacts: []flows.Contact{{UserID: u.ID, UnitID: u.ID, Name: "联系人"}},
+			Draft:    flows.Draft{UnitID: u.ID, Status: flows.StatusSubmitted, Version: 1, Answers: r.Answers}}
+	}
+	return flows.NewOverview(c, c.Deadline, now, us)
+}
+
+// peakHeap samples the live heap while it runs and reports the highest.
+type peakHeap struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	peak uint64
+}
+
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+func heapNow() uint64 {
+	s := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func startPeakHeap() *peakHeap {
+	p := &peakHeap{stop: make(chan struct{}), peak: heapNow()}
+	p.wg.Go(func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.peak = max(p.peak, heapNow())
+			}
+		}
+	})
+	return p
+}
+
+func (p *peakHeap) end() uint64 {
+	close(p.stop)
+	p.wg.Wait()
+	return max(p.peak, heapNow())
+}
+
+// BenchmarkExport10000 writes the workbook of 10,000 units with every field
+// answered. It reports the peak heap during the export (the overview's
+// data included, as in the bot) and the overview's own share; the target
+// is ≤ 2 s and ≤ 150 MB.
+func BenchmarkExport10000(b *testing.B) {
+	o := bigOverview(10000)
+	runtime.GC()
+	base := heapNow()
+	var peak uint64
+	b.ResetTimer()
+	for b.Loop() {
+		p := startPeakHeap()
+		if err := WriteXLSX(io.Discard, o); err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, p.end())
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(base)/(1<<20), "overview-MB")
+	runtime.KeepAlive(o)
+}
+
+// BenchmarkExportCSV10000 is the same for /export csv.
+func BenchmarkExportCSV10000(b *testing.B) {
+	o := bigOverview(10000)
+	runtime.GC()
+	var peak uint64
+	b.ResetTimer()
+	for b.Loop() {
+		p := startPeakHeap()
+		if err := WriteCSV(io.Discard, o); err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, p.end())
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	runtime.KeepAlive(o)
+}
