@@ -145,7 +145,7 @@ func loadCampaign(cfg config) (*flows.Campaign, error) {
 
 // serveHooks lets the demo and tests reach into a running server.
 type serveHooks struct {
-	now     func() time.Time           // the clock (the demo's time machine)
+	now     func() time.Time              // the clock (the demo's time machine)
 	started func(addr string, b *bot.Bot) // called once everything runs
 }
 
