@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -59,6 +60,7 @@ type Bot struct {
 	httpc    *http.Client
 	username string
 	disp     *dispatcher
+	sched    atomic.Pointer[Scheduler] // set by NewScheduler; nil until then
 
 	mu       sync.Mutex
 	contacts map[int64]flows.Contact // user id → contact; a guess, the store decides

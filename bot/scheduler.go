@@ -268,7 +268,7 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (RoundResul
 		return res, nil
 	}
 	if r.Kind == flows.RoundAfter {
-		off, err := s.remindersOff(ctx)
+		off, err := s.b.remindersOff(ctx)
 		if err != nil {
 			return res, err
 		}
@@ -282,19 +282,6 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (RoundResul
 		return res, err
 	}
 	return res, s.putLastFire(ctx, settingLastReminders, r.At)
-}
-
-// remindersOff reports whether the office stopped the reminders after the
-// deadline (/reminders off).
-func (s *Scheduler) remindersOff(ctx context.Context) (bool, error) {
-	v, err := s.b.store.Setting(ctx, flows.SettingReminders)
-	if errors.Is(err, flows.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("load reminders setting: %w", err)
-	}
-	return v == "off", nil
 }
 
 func (s *Scheduler) lastFire(ctx context.Context, key string) (time.Time, error) {

@@ -5,6 +5,7 @@
 //	reportbot validate FILE   check a campaign file, print every problem
 //	reportbot demo            everything in one process, with a web chat page
 //	reportbot loadtest        measure and fault-test the bot
+//	reportbot run JOB         run a scheduled job (reminders, digest) once
 package main
 
 import (
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demo(ctx, args, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, args, getenv, stdout, stderr)
+	case "run":
+		return runJob(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stderr)
 	case "help", "-h", "--help":
@@ -72,6 +75,8 @@ const usage = `usage:
   reportbot validate FILE   check a campaign file and print every problem with its line
   reportbot demo            try everything locally: fake Telegram + web chat page
   reportbot loadtest        measure the bot under load (see BENCHMARKS.md)
+  reportbot run reminders|digest [-at "2022-02-07 09:00"]
+                            run a scheduled job once, as the bot would at that time
 `
 
 // validate checks a campaign file.

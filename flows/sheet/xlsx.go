@@ -119,7 +119,8 @@ func WriteXLSX(w io.Writer, o *flows.Overview) (err error) {
 	if err := writePending(f, st, t); err != nil {
 		return fmt.Errorf("write sheet %s: %w", SheetPending, err)
 	}
-	f.SetActiveSheet(0)
+	// No SetActiveSheet: the first sheet is active already, and it would
+	// parse every streamed sheet back into memory.
 	c := o.Campaign
 	if err := f.SetDocProps(&excelize.DocProperties{Title: c.Title, Subject: c.Notice, Creator: "双拥工作情况报送机器人"}); err != nil {
 		return fmt.Errorf("set document properties: %w", err)

@@ -3,7 +3,7 @@
 // Tests that use it need redis-server on PATH. Without it they skip, unless
 // the environment variable CI is set, when they fail: CI must not pass by
 // skipping. Install it (Debian: apt-get install redis-server) or run
-// ./test.sh, which installs it, as the README says.
+// ./test.sh, which installs it (see storage/README.md).
 package redistest
 
 import (
@@ -132,7 +132,7 @@ func binary(tb testing.TB) string {
 		return bin
 	}
 	msg := "redistest: redis-server is not on PATH; install it (Debian: apt-get install redis-server) " +
-		"or run ./test.sh from the repository root, as the README says"
+		"or run ./test.sh from the repository root (see storage/README.md)"
 	if os.Getenv("CI") != "" {
 		tb.Fatal(msg + " (CI is set, so this fails instead of skipping)")
 	}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"reportbot/bot"
+	"reportbot/flows"
+)
+
+// scheduler is the bot's scheduler as serve runs it.
+type scheduler struct {
+	s   *bot.Scheduler
+	log *slog.Logger
+}
+
+// newScheduler makes the reminder and digest scheduler of b; every
+// reminder sent counts in reportbot_reminders_sent_total. The service's
+// clock is the bot's (svc is b's service).
+func newScheduler(_ *flows.Service, b *bot.Bot, logger *slog.Logger, now func() time.Time, m *metrics) *scheduler {
+	return &scheduler{
+		s:   bot.NewScheduler(b, bot.SchedulerOptions{Now: now, OnReminder: m.reminders.Inc}),
+		log: logger,
+	}
+}
+
+// Start catches up missed rounds (in the background) and starts the ticks.
+func (s *scheduler) Start(ctx context.Context) {
+	if err := s.s.Start(ctx); err != nil {
+		s.log.Error("start scheduler", "err", err)
+	}
+}
+
+// Stop interrupts a running round (resumed on the next start) and waits.
+func (s *scheduler) Stop() { s.s.Stop() }
+
+// runJob runs one scheduled job once, as the cron tick would:
+//
+//	reportbot run reminders [-at "2022-02-07 09:00"]
+//	reportbot run digest    [-at TIME]
+//
+// It does what is due at that time (China Standard Time, or the
+// campaign's zone) and has not run yet, with the same locks and markers as
+// a running bot, so it is safe next to one (on Redis; the embedded store is
+// locked by a running bot).
+func runJob(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	at := fs.String("at", "", `the time to run at, "2006-01-02 15:04" in the campaign's zone (default now)`)
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	job := fs.Arg(0)
+	if fs.NArg() != 1 || (job != "reminders" && job != "digest") {
+		fmt.Fprint(stderr, "usage: reportbot run reminders|digest [-at \"2006-01-02 15:04\"]\n")
+		return errReported
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "reportbot:", err)
+		return errReported
+	}
+	logger := newLogger(cfg, stderr)
+	camp, err := loadCampaign(cfg)
+	if err != nil {
+		return err
+	}
+	now := time.Now().In(camp.Location)
+	if *at != "" {
+		now, err = time.ParseInLocation("2006-01-02 15:04", *at, camp.Location)
+		if err != nil {
+			fmt.Fprintf(stderr, "-at %q: use the form 2022-02-07 09:00\n", *at)
+			return errReported
+		}
+	}
+	store, _, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := flows.NewService(store, camp, func() time.Time { return now })
+	b, err := bot.New(ctx, bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, AdminIDs: cfg.AdminIDs, Limits: cfg.Limits}, svc, logger, bot.Hooks{})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	s := bot.NewScheduler(b, bot.SchedulerOptions{Now: svc.Now})
+	var what string
+	switch job {
+	case "reminders":
+		res, err := s.RunReminders(ctx, now)
+		if err != nil {
+			return err
+		}
+		what = res.String()
+		if what == "" && !res.Round.At.IsZero() {
+			what = "round " + res.Round.Key() + " already ran"
+		}
+	case "digest":
+		res, err := s.RunDigest(ctx, now)
+		if err != nil {
+			return err
+		}
+		what = res.String()
+		if what == "" && !res.Digest.At.IsZero() {
+			what = "digest " + res.Digest.Key() + " already posted"
+		}
+	}
+	if what == "" {
+		what = "nothing due at " + flows.FormatTime(now, camp.Location)
+	}
+	fmt.Fprintln(stdout, what)
+	return nil
+}
