@@ -31,9 +31,24 @@ type Service struct {
 	Campaign *Campaign
 	Now      func() time.Time
 
-	mu     sync.Mutex
-	drafts map[int64]Draft // unit id → last draft seen
-	units  map[int64]Unit
+	mu       sync.Mutex
+	drafts   map[int64]Draft // unit id → last draft seen
+	units    map[int64]cachedUnit
+	deadline cachedDeadline
+}
+
+// cacheTTL bounds how stale a cached unit or deadline may be on a replica
+// that did not make the change itself (the one that did forgets at once).
+const cacheTTL = 5 * time.Second
+
+type cachedUnit struct {
+	u  Unit
+	at time.Time
+}
+
+type cachedDeadline struct {
+	t  time.Time
+	at time.Time
 }
 
 // NewService returns a service over store for campaign c.
@@ -41,15 +56,33 @@ func NewService(store Store, c *Campaign, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{Store: store, Campaign: c, Now: now, drafts: map[int64]Draft{}, units: map[int64]Unit{}}
+	return &Service{Store: store, Campaign: c, Now: now, drafts: map[int64]Draft{}, units: map[int64]cachedUnit{}}
 }
 
 // maxCachedDrafts bounds the draft cache; state lives in the store.
 const maxCachedDrafts = 2048
 
 // Deadline returns the effective deadline: an admin's override or the
-// campaign file's.
+// campaign file's. It is cached for a few seconds (a form step should cost
+// one store round trip).
 func (s *Service) Deadline(ctx context.Context) (time.Time, error) {
+	s.mu.Lock()
+	c := s.deadline
+	s.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < cacheTTL {
+		return c.t, nil
+	}
+	t, err := s.loadDeadline(ctx)
+	if err != nil {
+		return t, err
+	}
+	s.mu.Lock()
+	s.deadline = cachedDeadline{t: t, at: time.Now()}
+	s.mu.Unlock()
+	return t, nil
+}
+
+func (s *Service) loadDeadline(ctx context.Context) (time.Time, error) {
 	v, err := s.Store.Setting(ctx, SettingDeadline)
 	if errors.Is(err, ErrNotFound) {
 		return s.Campaign.Deadline, nil
@@ -66,13 +99,16 @@ func (s *Service) Deadline(ctx context.Context) (time.Time, error) {
 
 // SetDeadline moves the deadline and returns the previous one.
 func (s *Service) SetDeadline(ctx context.Context, t time.Time) (old time.Time, err error) {
-	old, err = s.Deadline(ctx)
+	old, err = s.loadDeadline(ctx)
 	if err != nil {
 		return old, err
 	}
 	if err := s.Store.PutSetting(ctx, SettingDeadline, t.Format(time.RFC3339)); err != nil {
 		return old, fmt.Errorf("store deadline: %w", err)
 	}
+	s.mu.Lock()
+	s.deadline = cachedDeadline{}
+	s.mu.Unlock()
 	return old, nil
 }
 
@@ -89,6 +125,9 @@ func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Inp
 	u, err := s.unit(ctx, ct.UnitID)
 	if err != nil {
 		return Result{}, err
+	}
+	if u.Removed {
+		return Result{}, &UserError{Msg: "“" + u.Name + "”已从本次填报名单中移除，无需再填报。如有疑问，请联系" + s.Campaign.Office + "。"}
 	}
 	deadline, err := s.Deadline(ctx)
 	if err != nil {
@@ -172,10 +211,10 @@ func (s *Service) ForgetUnit(id int64) {
 
 func (s *Service) unit(ctx context.Context, id int64) (Unit, error) {
 	s.mu.Lock()
-	u, ok := s.units[id]
+	c, ok := s.units[id]
 	s.mu.Unlock()
-	if ok {
-		return u, nil
+	if ok && time.Since(c.at) < cacheTTL {
+		return c.u, nil
 	}
 	u, err := s.Store.Unit(ctx, id)
 	if err != nil {
@@ -185,7 +224,7 @@ func (s *Service) unit(ctx context.Context, id int64) (Unit, error) {
 	if len(s.units) >= maxCachedDrafts {
 		clear(s.units)
 	}
-	s.units[id] = u
+	s.units[id] = cachedUnit{u: u, at: time.Now()}
 	s.mu.Unlock()
 	return u, nil
 }
