@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/go-telegram/bot/models"
@@ -253,12 +252,4 @@ func (b *Bot) help(ctx context.Context, u *update) error {
 	s.WriteString("\n\n市双拥办工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表，/docs 单位名称 查看材料。")
 	b.sendText(ctx, u.chatID, s.String())
 	return nil
-}
-
-// fileName is the file's base name for messages (never a download link).
-func fileName(f flows.File) string {
-	if f.Name == "" {
-		return "文件"
-	}
-	return path.Base(f.Name)
 }

@@ -131,7 +131,7 @@ func TestContactJourneyCounty(t *testing.T) {
 		h.fill(alice, "troop_cash", "1.5")
 		// Cancel keeps everything; /report resumes here.
 		h.press(alice, "取消")
-		m = h.say(alice, "/report")
+		h.say(alice, "/report")
 		h.expectQuestion(alice, "troop_goods")
 		h.fill(alice, "troop_goods", "0.8")
 		for _, id := range []string{"joint_tasks", "exercise_support", "frontier_families"} {

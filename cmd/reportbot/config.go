@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -150,5 +149,3 @@ func (c config) webhookPath() string {
 	}
 	return u.Path
 }
-
-var errUsage = errors.New("usage")
