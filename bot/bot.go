@@ -65,6 +65,7 @@ type Bot struct {
 	mu       sync.Mutex
 	contacts map[int64]flows.Contact // user id → contact; a guess, the store decides
 	running  bool                    // intake is running (for /healthz)
+	failures map[int64]int           // update id → failed attempts
 }
 
 // New builds the bot and its go-telegram client. It asks Telegram who the
@@ -89,6 +90,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		hooks:    hooks,
 		httpc:    &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
 		contacts: map[int64]flows.Contact{},
+		failures: map[int64]int{},
 	}
 	opts := []SenderOption{WithRedactToken(cfg.Token)}
 	if hooks.Sent != nil || hooks.Throttled != nil || hooks.Retried != nil {
@@ -129,6 +131,13 @@ func (b *Bot) Username() string { return b.username }
 
 // Sender is the bot's rate-limited sender, shared with the scheduler.
 func (b *Bot) Sender() *Sender { return b.sender }
+
+// Service is the form service the bot runs on (its store, campaign and
+// clock), for the demo and tests that reach into a running bot.
+func (b *Bot) Service() *flows.Service { return b.svc }
+
+// Scheduler is the scheduler made for the bot by NewScheduler, nil before.
+func (b *Bot) Scheduler() *Scheduler { return b.sched.Load() }
 
 // Running reports whether intake is running.
 func (b *Bot) Running() bool {

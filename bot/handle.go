@@ -65,15 +65,40 @@ func (b *Bot) handleSafely(up *models.Update) (err error) {
 	}()
 	if err := b.handle(ctx, u); err != nil {
 		u.outcome = "error"
-		b.log.Error("handle update", "update_id", u.id, "chat_id", u.chatID, "err", b.redact(err))
-		if u.chatID != 0 {
-			b.sendText(ctx, u.chatID, msgSorry)
+		tries := b.failedOnce(u.id)
+		b.log.Error("handle update", "update_id", u.id, "chat_id", u.chatID, "attempt", tries, "err", b.redact(err))
+		if u.chatID != 0 && tries == 1 {
+			b.sendText(ctx, u.chatID, msgSorry) // once, not at every redelivery
 		}
-		if isStoreDown(err) {
+		if isStoreDown(err) && tries < maxUpdateAttempts {
 			return err
 		}
+		b.log.Error("giving up on update", "update_id", u.id, "chat_id", u.chatID)
 	}
+	b.forgetFailures(u.id)
 	return nil
+}
+
+// maxUpdateAttempts bounds how often one update is tried when handling it
+// keeps failing (the store is down, or a bug): then it is dropped, so that
+// one update cannot block its chat forever.
+const maxUpdateAttempts = 8
+
+// failedOnce counts a failed attempt at an update and returns the count.
+func (b *Bot) failedOnce(id int64) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.failures) > 10000 {
+		clear(b.failures)
+	}
+	b.failures[id]++
+	return b.failures[id]
+}
+
+func (b *Bot) forgetFailures(id int64) {
+	b.mu.Lock()
+	delete(b.failures, id)
+	b.mu.Unlock()
 }
 
 // isStoreDown reports whether an error means the update should come back

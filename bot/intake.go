@@ -30,9 +30,40 @@ type dispatcher struct {
 }
 
 type job struct {
-	up   *models.Update
-	done chan error
+	up    *models.Update
+	batch *batchState // nil for a webhook update
+	done  chan error
 }
+
+// batchState remembers, within one polled batch, the chats whose update
+// failed: their later updates are not handled in this round (they come
+// back with the failed one), so a chat's updates never overtake each other.
+type batchState struct {
+	mu     sync.Mutex
+	failed map[int64]bool
+}
+
+func (s *batchState) chatFailed(chat int64) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed[chat]
+}
+
+func (s *batchState) markFailed(chat int64) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.failed[chat] = true
+	s.mu.Unlock()
+}
+
+// errHeldBack marks an update not handled because an earlier update of its
+// chat failed in the same batch.
+var errHeldBack = errors.New("held back behind a failed update of the same chat")
 
 func newDispatcher(n int, handle func(*models.Update) error) *dispatcher {
 	d := &dispatcher{shards: make([]chan job, n)}
@@ -43,7 +74,16 @@ func newDispatcher(n int, handle func(*models.Update) error) *dispatcher {
 		go func() {
 			defer d.wg.Done()
 			for j := range ch {
-				j.done <- handle(j.up)
+				chat := chatOf(j.up)
+				if j.batch.chatFailed(chat) {
+					j.done <- errHeldBack
+					continue
+				}
+				err := handle(j.up)
+				if err != nil {
+					j.batch.markFailed(chat)
+				}
+				j.done <- err
 			}
 		}()
 	}
@@ -52,13 +92,13 @@ func newDispatcher(n int, handle func(*models.Update) error) *dispatcher {
 
 // submit queues an update on its chat's shard; the result arrives on the
 // returned channel once it is handled.
-func (d *dispatcher) submit(up *models.Update) chan error {
+func (d *dispatcher) submit(up *models.Update, batch *batchState) chan error {
 	done := make(chan error, 1)
 	chat := chatOf(up)
 	if chat < 0 {
 		chat = -chat
 	}
-	d.shards[chat%int64(len(d.shards))] <- job{up: up, done: done}
+	d.shards[chat%int64(len(d.shards))] <- job{up: up, batch: batch, done: done}
 	return done
 }
 
@@ -137,8 +177,9 @@ func (b *Bot) Poll(ctx context.Context) error {
 // update up to the first one that failed.
 func (b *Bot) handleBatch(ups []models.Update) (next int64, failed bool) {
 	dones := make([]chan error, len(ups))
+	batch := &batchState{failed: map[int64]bool{}}
 	for i := range ups {
-		dones[i] = b.disp.submit(&ups[i])
+		dones[i] = b.disp.submit(&ups[i], batch)
 	}
 	failedAt := -1
 	for i, done := range dones {
@@ -267,7 +308,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
-		if err := <-b.disp.submit(&up); err != nil {
+		if err := <-b.disp.submit(&up, nil); err != nil {
 			http.Error(w, "try again", http.StatusInternalServerError)
 			return
 		}
