@@ -107,6 +107,23 @@ func (b *Bot) forgetContact(userID int64) {
 	b.mu.Unlock()
 }
 
+// contactUnit returns the user's contact record and unit; ok is false
+// when the user is not a contact.
+func (b *Bot) contactUnit(ctx context.Context, userID int64) (flows.Contact, flows.Unit, bool, error) {
+	ct, err := b.contact(ctx, userID)
+	if errors.Is(err, flows.ErrNotFound) {
+		return ct, flows.Unit{}, false, nil
+	}
+	if err != nil {
+		return ct, flows.Unit{}, false, fmt.Errorf("load contact %d: %w", userID, err)
+	}
+	unit, err := b.store.Unit(ctx, ct.UnitID)
+	if err != nil {
+		return ct, unit, false, fmt.Errorf("load unit %d: %w", ct.UnitID, err)
+	}
+	return ct, unit, true, nil
+}
+
 // contactInput runs one input of a contact through the engine.
 func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error {
 	ct, err := b.contact(ctx, u.userID)
@@ -156,21 +173,16 @@ func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error
 
 // startWithoutToken explains how to get an invite (or greets a contact).
 func (b *Bot) startWithoutToken(ctx context.Context, u *update) error {
-	ct, err := b.contact(ctx, u.userID)
-	if errors.Is(err, flows.ErrNotFound) {
-		if b.isAdmin(u.userID) {
-			b.sendText(ctx, u.chatID, "您好，管理员！发送 /help 查看管理命令。")
-			return nil
-		}
+	_, unit, ok, err := b.contactUnit(ctx, u.userID)
+	switch {
+	case err != nil:
+		return err
+	case !ok && b.isAdmin(u.userID):
+		b.sendText(ctx, u.chatID, "您好，管理员！发送 /help 查看管理命令。")
+		return nil
+	case !ok:
 		b.sendText(ctx, u.chatID, msgNoInvite)
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load contact %d: %w", u.userID, err)
-	}
-	unit, err := b.store.Unit(ctx, ct.UnitID)
-	if err != nil {
-		return fmt.Errorf("load unit %d: %w", ct.UnitID, err)
 	}
 	b.greet(ctx, u.chatID, unit, "您已是“"+unit.Name+"”的填报联系人。")
 	return nil

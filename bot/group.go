@@ -126,17 +126,13 @@ func truncateRunes(s string, n int) string {
 // handover: a contact hands the unit to a colleague with a fresh invite;
 // they keep access until the colleague binds.
 func (b *Bot) handover(ctx context.Context, u *update) error {
-	ct, err := b.contact(ctx, u.userID)
-	if errors.Is(err, flows.ErrNotFound) {
+	_, unit, ok, err := b.contactUnit(ctx, u.userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		b.sendText(ctx, u.chatID, msgNotBound)
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load contact %d: %w", u.userID, err)
-	}
-	unit, err := b.store.Unit(ctx, ct.UnitID)
-	if err != nil {
-		return fmt.Errorf("load unit %d: %w", ct.UnitID, err)
 	}
 	link, err := b.inviteLink(ctx, unit, u.userID, u.userID)
 	if err != nil {

@@ -8,6 +8,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -153,6 +154,32 @@ type Transition struct {
 	FromRev  int64
 	Draft    Draft // the new draft; its Rev must be FromRev+1
 	Report   *Report
+}
+
+// Check rejects a transition the engine never produces (a draft of
+// another unit, a revision that is not FromRev+1) and fills in unit ids
+// left zero. Stores call it before applying.
+func (t *Transition) Check() error {
+	if t.Draft.UnitID == 0 {
+		t.Draft.UnitID = t.UnitID
+	}
+	if t.Draft.UnitID != t.UnitID {
+		return fmt.Errorf("draft is of unit %d, transition of unit %d", t.Draft.UnitID, t.UnitID)
+	}
+	if t.Draft.Rev != t.FromRev+1 {
+		return fmt.Errorf("draft rev %d, want from rev %d + 1", t.Draft.Rev, t.FromRev)
+	}
+	if t.Report != nil {
+		if t.Report.UnitID == 0 {
+			r := *t.Report
+			r.UnitID = t.UnitID
+			t.Report = &r
+		}
+		if t.Report.UnitID != t.UnitID {
+			return fmt.Errorf("report is of unit %d, transition of unit %d", t.Report.UnitID, t.UnitID)
+		}
+	}
+	return nil
 }
 
 // Store is everything the domain keeps. Implementations: storage/redis and

@@ -597,7 +597,7 @@ func (s *Store) Drafts(ctx context.Context) ([]flows.Draft, error) {
 // Apply applies a transition in one transaction: dedupe, revision check,
 // contact check, draft write and report append.
 func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
-	if err := checkTransition(&t); err != nil {
+	if err := t.Check(); err != nil {
 		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
 	}
 	data, err := codec.EncodeDraft(t.Draft)
@@ -658,31 +658,6 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 	})
 	if err != nil {
 		return fmt.Errorf("apply update %d to unit %d from rev %d: %w", t.UpdateID, t.UnitID, t.FromRev, err)
-	}
-	return nil
-}
-
-// checkTransition rejects transitions the engine should never produce and
-// fills in unit ids left zero.
-func checkTransition(t *flows.Transition) error {
-	if t.Draft.UnitID == 0 {
-		t.Draft.UnitID = t.UnitID
-	}
-	if t.Draft.UnitID != t.UnitID {
-		return fmt.Errorf("draft is of unit %d", t.Draft.UnitID)
-	}
-	if t.Draft.Rev != t.FromRev+1 {
-		return fmt.Errorf("draft rev %d, want from rev %d + 1", t.Draft.Rev, t.FromRev)
-	}
-	if t.Report != nil {
-		if t.Report.UnitID == 0 {
-			r := *t.Report
-			r.UnitID = t.UnitID
-			t.Report = &r
-		}
-		if t.Report.UnitID != t.UnitID {
-			return fmt.Errorf("report is of unit %d", t.Report.UnitID)
-		}
 	}
 	return nil
 }
