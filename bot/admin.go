@@ -79,7 +79,7 @@ func (b *Bot) addUnit(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "类别“"+catName+"”不存在，单位未添加。\n类别可选："+b.camp.CategoryNames())
 		return nil
 	}
-	if msg := checkUnitName(name); msg != "" {
+	if msg := flows.CheckUnitName(name); msg != "" {
 		b.sendText(ctx, u.chatID, msg)
 		return nil
 	}
@@ -93,19 +93,6 @@ func (b *Bot) addUnit(ctx context.Context, u *update) error {
 	}
 	b.sendText(ctx, u.chatID, fmt.Sprintf("已添加单位：%s（%s），编号 %d。\n发送 /invite %s 生成邀请链接。", unit.Name, cat.Name, unit.ID, unit.Name))
 	return nil
-}
-
-// checkUnitName returns a message if the name cannot be a unit name.
-func checkUnitName(name string) string {
-	switch n := len([]rune(name)); {
-	case n < 2:
-		return "单位名称太短（至少 2 个字），请输入完整名称。"
-	case n > 50:
-		return "单位名称太长（最多 50 个字），请精简后重试。"
-	case strings.ContainsAny(name, ",，\n"):
-		return "单位名称中不能包含逗号或换行。"
-	}
-	return ""
 }
 
 // unitByName finds a unit by its exact name, telling the admin when there

@@ -55,6 +55,9 @@ func (b *Bot) handleGroup(ctx context.Context, u *update) error {
 			return nil
 		}
 		return h(ctx, u)
+	case isAdminCommand(u.cmd):
+		b.sendText(ctx, u.chatID, "/"+u.cmd+" 是管理员命令，请管理员私聊机器人使用。")
+		return nil
 	case u.cmd == "help":
 		b.sendText(ctx, u.chatID, "工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表（/export csv 导出 CSV），/docs 单位名称 查看该单位材料。")
 		return nil

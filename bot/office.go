@@ -1,19 +1,241 @@
 package bot
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"reportbot/flows"
+	"reportbot/flows/sheet"
+)
+
+// The office's commands in the office group: /summary, /pending, /export
+// and /docs. group.go has already checked that the chat is the office group.
+
+// maxUpload is the largest file the bot may upload (Telegram: 50 MB).
+const maxUpload = 50 << 20
+
+// pendingLimit bounds /pending to a few messages (the group may take 20
+// messages a minute); the rest is in the export.
+const pendingLimit = 3 * flows.MaxMessageLen
 
 // officeHandler returns the handler of an office-group command.
 func (b *Bot) officeHandler(cmd string) func(context.Context, *update) error {
+	switch cmd {
+	case "summary":
+		return b.summary
+	case "pending":
+		return b.pending
+	case "export":
+		return b.export
+	case "docs":
+		return b.docs
+	}
 	return nil
 }
 
 // moreAdminHandler returns the handler of the admin commands beyond the
 // basic ones (units, invites, deadline, reminders).
 func (b *Bot) moreAdminHandler(cmd string) func(context.Context, *update) error {
-	return nil
+	switch cmd {
+	case "import":
+		return b.importUnits
+	case "invites":
+		return b.invites
+	case "rmunit":
+		return b.rmUnit
+	case "renameunit":
+		return b.renameUnit
+	case "reopen":
+		return b.reopen
+	case "deadline":
+		return b.setDeadline
+	}
+	return b.schedAdminHandler(cmd)
 }
 
 // adminConfirmed runs an admin action confirmed by a button.
 func (b *Bot) adminConfirmed(ctx context.Context, u *update, action string) error {
+	if ok, err := b.schedConfirmed(ctx, u, action); ok {
+		return err
+	}
+	switch {
+	case action == rmCancel:
+		b.sendText(ctx, u.chatID, "已取消，单位未删除。")
+		return nil
+	case strings.HasPrefix(action, rmAction):
+		return b.confirmRmUnit(ctx, u, strings.TrimPrefix(action, rmAction))
+	}
+	b.sendText(ctx, u.chatID, "这个按钮已失效，请重新发送命令。")
 	return nil
+}
+
+// overview loads the office's view of the campaign now.
+func (b *Bot) overview(ctx context.Context) (*flows.Overview, error) {
+	deadline, err := b.svc.Deadline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := flows.LoadOverview(ctx, b.store, b.camp, deadline, b.svc.Now())
+	if err != nil {
+		return nil, fmt.Errorf("load overview: %w", err)
+	}
+	return o, nil
+}
+
+// summary: /summary — progress and totals in one message.
+func (b *Bot) summary(ctx context.Context, u *update) error {
+	o, err := b.overview(ctx)
+	if err != nil {
+		return err
+	}
+	b.sendText(ctx, u.chatID, flows.SummaryText(o))
+	return nil
+}
+
+// pending: /pending — the units to phone, by category.
+func (b *Bot) pending(ctx context.Context, u *update) error {
+	o, err := b.overview(ctx)
+	if err != nil {
+		return err
+	}
+	b.sendText(ctx, u.chatID, flows.PendingText(o, pendingLimit))
+	return nil
+}
+
+// export: /export (xlsx) or /export csv — the 报表 as a file.
+func (b *Bot) export(ctx context.Context, u *update) error {
+	format := strings.ToLower(strings.TrimSpace(u.args))
+	switch format {
+	case "", "xlsx", "excel":
+		format = "xlsx"
+	case "csv":
+	default:
+		b.sendText(ctx, u.chatID, "用法：/export 导出 Excel 报表；/export csv 导出 CSV 文件。")
+		return nil
+	}
+	o, err := b.overview(ctx)
+	if err != nil {
+		return err
+	}
+	texts := func(unit *flows.UnitOverview) ([]string, error) { return o.LoadTexts(ctx, b.store, unit) }
+	var buf bytes.Buffer
+	if format == "csv" {
+		err = sheet.WriteCSV(&buf, o, texts)
+	} else {
+		err = sheet.WriteXLSX(&buf, o, texts)
+	}
+	if err != nil {
+		return fmt.Errorf("export %s: %w", format, err)
+	}
+	if buf.Len() > maxUpload {
+		b.sendText(ctx, u.chatID, fmt.Sprintf("报表文件太大（%.1f MB，Telegram 最多 50 MB），无法发送。请改用 /export 导出 Excel 文件。", float64(buf.Len())/(1<<20)))
+		return nil
+	}
+	n := o.Count()
+	caption := fmt.Sprintf("%s\n截至 %s：已提交 %d / %d 个单位。", b.camp.Title, flows.FormatTime(o.Now, b.camp.Location), n.Submitted, n.Total)
+	if format == "xlsx" {
+		caption += "\n含三张表：汇总表（各单位数据及小计、合计）、文字材料、未报单位。"
+	} else {
+		caption += "\nCSV 文件为汇总表（含文字材料列），用 Excel 打开即可。"
+	}
+	f := flows.File{Name: sheet.FileName(o, format)}
+	_ = b.sendDocument(ctx, u.chatID, f, caption, buf.Bytes())
+	return nil
+}
+
+// docs: /docs 名称 — resend a unit's 专题报告 and photos by file id.
+func (b *Bot) docs(ctx context.Context, u *update) error {
+	if u.args == "" {
+		b.sendText(ctx, u.chatID, "用法：/docs 单位名称（可只写名称中的一部分，如 /docs 离石区）")
+		return nil
+	}
+	unit, ok, err := b.findUnit(ctx, u.chatID, u.args)
+	if !ok || err != nil {
+		return err
+	}
+	reps, err := b.store.Reports(ctx, unit.ID)
+	if err != nil {
+		return fmt.Errorf("reports of unit %d: %w", unit.ID, err)
+	}
+	if len(reps) == 0 {
+		b.sendText(ctx, u.chatID, "“"+unit.Name+"”尚未提交报告，暂无材料。发送 /pending 查看各单位进度。")
+		return nil
+	}
+	r := reps[len(reps)-1]
+	type doc struct {
+		f       flows.File
+		caption string
+	}
+	var docs []doc
+	for _, q := range b.camp.Questions() {
+		if q.Type != flows.TypeDocument && q.Type != flows.TypePhotos {
+			continue
+		}
+		files := r.Answers[q.ID].Files
+		title, _, _ := strings.Cut(q.Prompt, "：")
+		for i, f := range files {
+			c := fmt.Sprintf("%s · %s · 第 %d 版", unit.Name, title, r.Version)
+			if len(files) > 1 {
+				c += fmt.Sprintf("（%d/%d）", i+1, len(files))
+			}
+			docs = append(docs, doc{f, truncateRunes(c, 1000)})
+		}
+	}
+	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp.Location))
+	if d, err := b.store.Draft(ctx, unit.ID); err == nil && d.Status == flows.StatusReturned {
+		head += "，该版本已退回修改"
+	}
+	if len(docs) == 0 {
+		b.sendText(ctx, u.chatID, head+"中没有材料文件。")
+		return nil
+	}
+	b.sendText(ctx, u.chatID, fmt.Sprintf("%s的材料共 %d 个文件：", head, len(docs)))
+	for _, d := range docs {
+		_ = b.sendDocument(ctx, u.chatID, d.f, d.caption, nil)
+	}
+	return nil
+}
+
+// findUnit finds a unit for the office by its exact name or, failing that,
+// by a part of its name that only one unit has. It tells the chat when
+// there is none or several.
+func (b *Bot) findUnit(ctx context.Context, chatID int64, name string) (flows.Unit, bool, error) {
+	name = strings.TrimSpace(name)
+	unit, err := b.store.UnitByName(ctx, name)
+	if err == nil && !unit.Removed {
+		return unit, true, nil
+	}
+	if err != nil && !errors.Is(err, flows.ErrNotFound) {
+		return flows.Unit{}, false, fmt.Errorf("find unit %q: %w", name, err)
+	}
+	units, err := b.store.Units(ctx)
+	if err != nil {
+		return flows.Unit{}, false, fmt.Errorf("list units: %w", err)
+	}
+	var matches []flows.Unit
+	for _, x := range units {
+		if !x.Removed && strings.Contains(x.Name, name) {
+			matches = append(matches, x)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], true, nil
+	case 0:
+		b.sendText(ctx, chatID, "找不到单位“"+name+"”。请检查名称，或发送 /pending 查看单位名单。")
+	default:
+		var names []string
+		for i, x := range matches {
+			if i == 10 {
+				names = append(names, fmt.Sprintf("……共 %d 个", len(matches)))
+				break
+			}
+			names = append(names, x.Name)
+		}
+		b.sendText(ctx, chatID, "有多个单位的名称包含“"+name+"”，请写完整名称：\n"+strings.Join(names, "\n"))
+	}
+	return flows.Unit{}, false, nil
 }

@@ -26,16 +26,50 @@ const (
 	StateSubmitted               // a submitted version stands (the contact may be revising it)
 )
 
-// UnitOverview is one unit as the office sees it.
+// UnitData is what the store holds about one unit: the input of an
+// overview.
+type UnitData struct {
+	Unit     Unit
+	Contacts []Contact
+	Draft    Draft
+	Latest   *Report // the newest submitted version; nil if none
+}
+
+// UnitOverview is one unit as the office sees it. It keeps only what the
+// office's views need — the figures but not the text answers (see Texts) —
+// so that an overview of 10,000 units stays small.
 type UnitOverview struct {
 	Unit     Unit
 	Category Category // the unit's category (Name is the id if the campaign lost it)
 	Contacts []Contact
-	Draft    Draft
+	State    State
+
+	// From the draft.
+	Status    Status  // the draft's status
+	Returned  *Return // why the office returned it (StateReturned)
+	Answered  int     // questions answered of Questions that apply now (StateFilling)
+	Questions int
+	UpdatedAt time.Time // last change of the draft
+
 	// Latest is the newest submitted version; nil if none. A returned
 	// unit keeps its returned version here, but it does not count.
-	Latest *Report
-	State  State
+	Latest *Submission
+
+	figures []figure // of a standing version, by Overview.numbers index
+}
+
+// Submission is which version of a unit's report was submitted, and when.
+type Submission struct {
+	Version     int
+	Receipt     string
+	SubmittedAt time.Time
+}
+
+// figure is a standing version's answer to a number question; ok is false
+// when the question does not apply to the unit or was skipped.
+type figure struct {
+	n  int64
+	ok bool
 }
 
 // Submitted reports whether the unit's latest version stands (counts in
@@ -74,41 +108,92 @@ type Overview struct {
 	Now      time.Time
 	Deadline time.Time      // the effective deadline
 	Units    []UnitOverview // units not removed, in ID order
+
+	numbers  []*Question // number questions, form order
+	texts    []*Question // every other question, form order
+	numIndex map[string]int
 }
 
-// NewOverview classifies the units (removed ones are dropped) and orders
-// them by ID. Each UnitOverview needs Unit, Contacts, Draft and Latest;
-// Category and State are filled in here.
-func NewOverview(c *Campaign, deadline, now time.Time, units []UnitOverview) *Overview {
-	o := &Overview{Campaign: c, Now: now, Deadline: deadline, Units: make([]UnitOverview, 0, len(units))}
-	for _, u := range units {
-		if u.Unit.Removed {
-			continue
+func newOverview(c *Campaign, deadline, now time.Time) *Overview {
+	o := &Overview{Campaign: c, Now: now, Deadline: deadline, numIndex: map[string]int{}}
+	for _, q := range c.Questions() {
+		if q.IsNumber() {
+			o.numIndex[q.ID] = len(o.numbers)
+			o.numbers = append(o.numbers, q)
+		} else {
+			o.texts = append(o.texts, q)
 		}
-		cat, ok := c.Category(u.Unit.Category)
-		if !ok {
-			cat = Category{ID: u.Unit.Category, Name: u.Unit.Category}
-		}
-		u.Category = cat
-		u.State = classify(u)
-		o.Units = append(o.Units, u)
 	}
-	slices.SortFunc(o.Units, func(a, b UnitOverview) int { return cmp.Compare(a.Unit.ID, b.Unit.ID) })
 	return o
 }
 
-func classify(u UnitOverview) State {
-	switch {
-	case u.Draft.Status == StatusReturned:
-		return StateReturned
-	case u.Latest != nil:
-		return StateSubmitted
-	case len(u.Contacts) == 0:
-		return StateNoContact
-	case u.Draft.Status == StatusNew:
-		return StateNotStarted
+// NewOverview builds the overview of these units (removed ones are
+// dropped), in ID order.
+func NewOverview(c *Campaign, deadline, now time.Time, units []UnitData) *Overview {
+	o := newOverview(c, deadline, now)
+	o.Units = make([]UnitOverview, 0, len(units))
+	for _, d := range units {
+		if !d.Unit.Removed {
+			o.Units = append(o.Units, o.project(d))
+		}
 	}
-	return StateFilling
+	o.sort()
+	return o
+}
+
+func (o *Overview) sort() {
+	slices.SortFunc(o.Units, func(a, b UnitOverview) int { return cmp.Compare(a.Unit.ID, b.Unit.ID) })
+}
+
+// project keeps of a unit's data what the office's views need.
+func (o *Overview) project(d UnitData) UnitOverview {
+	c := o.Campaign
+	cat, ok := c.Category(d.Unit.Category)
+	if !ok {
+		cat = Category{ID: d.Unit.Category, Name: d.Unit.Category}
+	}
+	u := UnitOverview{
+		Unit: d.Unit, Category: cat, Contacts: d.Contacts,
+		Status: d.Draft.Status, UpdatedAt: d.Draft.UpdatedAt,
+	}
+	if r := d.Latest; r != nil {
+		u.Latest = &Submission{Version: r.Version, Receipt: r.Receipt, SubmittedAt: r.SubmittedAt}
+	}
+	switch {
+	case d.Draft.Status == StatusReturned:
+		u.State = StateReturned
+		u.Returned = d.Draft.Returned
+	case d.Latest != nil:
+		u.State = StateSubmitted
+	case len(d.Contacts) == 0:
+		u.State = StateNoContact
+	case d.Draft.Status == StatusNew:
+		u.State = StateNotStarted
+	default:
+		u.State = StateFilling
+		u.Answered, u.Questions = c.Progress(d.Draft, d.Unit.Category)
+	}
+	if u.State != StateSubmitted {
+		return u
+	}
+	answers := d.Latest.Answers
+	u.figures = make([]figure, len(o.numbers))
+	for i, q := range o.numbers {
+		if a, ok := answer(c, q, d.Unit.Category, answers); ok {
+			u.figures[i] = figure{n: a.Num, ok: true}
+		}
+	}
+	return u
+}
+
+// answer is the answer to q if the question applies to the unit and was
+// not skipped.
+func answer(c *Campaign, q *Question, category string, answers map[string]Answer) (Answer, bool) {
+	a, ok := answers[q.ID]
+	if !ok || a.Skipped || !c.Applies(q, category, answers) {
+		return Answer{}, false
+	}
+	return a, true
 }
 
 // overviewWorkers bounds the concurrent store reads of LoadOverview.
@@ -116,33 +201,40 @@ const overviewWorkers = 8
 
 // LoadOverview reads what the office needs from the store: every unit, its
 // contacts, its draft and its newest submitted version. deadline is the
-// effective deadline (Service.Deadline).
+// effective deadline (Service.Deadline). It reads unit by unit, a few at a
+// time, and keeps only the overview's projection of each, so that memory
+// stays small with 10,000 units.
 func LoadOverview(ctx context.Context, st Store, c *Campaign, deadline, now time.Time) (*Overview, error) {
 	units, err := st.Units(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list units: %w", err)
 	}
-	drafts, err := st.Drafts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list drafts: %w", err)
-	}
-	byUnit := make(map[int64]Draft, len(drafts))
-	for _, d := range drafts {
-		byUnit[d.UnitID] = d
-	}
-	var rows []UnitOverview
-	for _, u := range units {
-		if u.Removed {
-			continue
+	units = slices.DeleteFunc(units, func(u Unit) bool { return u.Removed })
+	o := newOverview(c, deadline, now)
+	o.Units = make([]UnitOverview, len(units))
+
+	load := func(ctx context.Context, u Unit) (UnitData, error) {
+		d := UnitData{Unit: u}
+		var err error
+		if d.Contacts, err = st.Contacts(ctx, u.ID); err != nil {
+			return d, fmt.Errorf("contacts of unit %d: %w", u.ID, err)
 		}
-		d, ok := byUnit[u.ID]
-		if !ok {
-			d = Draft{UnitID: u.ID}
+		if d.Draft, err = st.Draft(ctx, u.ID); err != nil {
+			return d, fmt.Errorf("draft of unit %d: %w", u.ID, err)
 		}
-		rows = append(rows, UnitOverview{Unit: u, Draft: d})
+		if d.Draft.Version == 0 {
+			return d, nil
+		}
+		reps, err := st.Reports(ctx, u.ID)
+		if err != nil {
+			return d, fmt.Errorf("reports of unit %d: %w", u.ID, err)
+		}
+		if n := len(reps); n > 0 {
+			d.Latest = &reps[n-1]
+		}
+		return d, nil
 	}
 
-	// Contacts and reports are per unit: read them a few at a time.
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -151,40 +243,25 @@ func LoadOverview(ctx context.Context, st Store, c *Campaign, deadline, now time
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	fail := func(err error) {
-		mu.Lock()
-		if first == nil {
-			first = err
-			cancel()
-		}
-		mu.Unlock()
-	}
-	for range min(overviewWorkers, len(rows)) {
+	for range min(overviewWorkers, len(units)) {
 		wg.Go(func() {
 			for i := range next {
-				r := &rows[i]
-				cts, err := st.Contacts(ctx, r.Unit.ID)
+				d, err := load(ctx, units[i])
 				if err != nil {
-					fail(fmt.Errorf("contacts of unit %d: %w", r.Unit.ID, err))
+					mu.Lock()
+					if first == nil {
+						first = err
+						cancel()
+					}
+					mu.Unlock()
 					continue
 				}
-				r.Contacts = cts
-				if r.Draft.Version == 0 {
-					continue
-				}
-				reps, err := st.Reports(ctx, r.Unit.ID)
-				if err != nil {
-					fail(fmt.Errorf("reports of unit %d: %w", r.Unit.ID, err))
-					continue
-				}
-				if n := len(reps); n > 0 {
-					r.Latest = &reps[n-1]
-				}
+				o.Units[i] = o.project(d)
 			}
 		})
 	}
 feed:
-	for i := range rows {
+	for i := range units {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -199,35 +276,90 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load overview: %w", err)
 	}
-	return NewOverview(c, deadline, now, rows), nil
+	o.sort()
+	return o, nil
 }
 
 // Figure is the unit's submitted answer to a number question: ok is false
 // when the unit has no standing version, the question does not apply to it
 // or was skipped.
 func (o *Overview) Figure(u *UnitOverview, q *Question) (n int64, ok bool) {
-	if !u.Submitted() || u.Latest == nil || !q.IsNumber() {
+	i, found := o.numIndex[q.ID]
+	if !found || u.figures == nil {
 		return 0, false
 	}
-	a, found := u.Latest.Answers[q.ID]
-	if !found || a.Skipped || !o.Campaign.Applies(q, u.Unit.Category, u.Latest.Answers) {
-		return 0, false
-	}
-	return a.Num, true
+	f := u.figures[i]
+	return f.n, f.ok
 }
 
-// Totals sums the standing versions of the submitted units (Campaign.Totals).
-func (o *Overview) Totals() Totals {
-	units := make([]Unit, 0, len(o.Units))
-	var reports []Report
-	for i := range o.Units {
-		u := &o.Units[i]
-		units = append(units, u.Unit)
-		if u.Submitted() {
-			reports = append(reports, *u.Latest)
+// TextQuestions are the questions that are not numbers, in form order.
+func (o *Overview) TextQuestions() []*Question { return o.texts }
+
+// Texts are a unit's answers to TextQuestions in its version r, as
+// FormatAnswer shows them; "" where the question does not apply or was
+// skipped. The overview does not keep them (they are most of a report's
+// size): an export reads them unit by unit.
+func (o *Overview) Texts(u *UnitOverview, r Report) []string {
+	texts := make([]string, len(o.texts))
+	for i, q := range o.texts {
+		if a, ok := answer(o.Campaign, q, u.Unit.Category, r.Answers); ok {
+			texts[i] = FormatAnswer(q, a)
 		}
 	}
-	return o.Campaign.Totals(units, reports)
+	return texts
+}
+
+// LoadTexts reads the Texts of a submitted unit's standing version (the
+// version the overview counted, even if a newer one came in since).
+func (o *Overview) LoadTexts(ctx context.Context, st Store, u *UnitOverview) ([]string, error) {
+	if !u.Submitted() {
+		return nil, fmt.Errorf("texts of unit %d: %w", u.Unit.ID, ErrNotSubmitted)
+	}
+	reps, err := st.Reports(ctx, u.Unit.ID)
+	if err != nil {
+		return nil, fmt.Errorf("texts of unit %d: %w", u.Unit.ID, err)
+	}
+	for _, r := range reps {
+		if r.Version == u.Latest.Version {
+			return o.Texts(u, r), nil
+		}
+	}
+	return nil, fmt.Errorf("texts of unit %d: version %d: %w", u.Unit.ID, u.Latest.Version, ErrNotFound)
+}
+
+// Totals are the sums of the standing versions, as Campaign.Totals sums
+// reports (absent answers count 0), from the overview's projection.
+func (o *Overview) Totals() Totals {
+	zero := func() map[string]int64 {
+		m := make(map[string]int64, len(o.numbers))
+		for _, q := range o.numbers {
+			m[q.ID] = 0
+		}
+		return m
+	}
+	t := Totals{Sums: zero(), ByCategory: map[string]CategoryTotals{}}
+	for _, cat := range o.Campaign.Categories {
+		t.ByCategory[cat.ID] = CategoryTotals{Sums: zero()}
+	}
+	for i := range o.Units {
+		u := &o.Units[i]
+		ct, ok := t.ByCategory[u.Unit.Category]
+		if !ok {
+			ct.Sums = zero()
+		}
+		ct.Units++
+		if u.Submitted() {
+			t.Reports++
+			ct.Reports++
+			for k, f := range u.figures {
+				id := o.numbers[k].ID
+				t.Sums[id] += f.n
+				ct.Sums[id] += f.n
+			}
+		}
+		t.ByCategory[u.Unit.Category] = ct
+	}
+	return t
 }
 
 // CategoryGroup is the units of one category, in ID order.
@@ -259,7 +391,8 @@ func (o *Overview) Groups() []CategoryGroup {
 	return gs
 }
 
-// Count tells how many units are in each state.
+// Count tells how many units are in each state. Unreachable counts the
+// units without a standing version whose every contact blocked the bot.
 type Count struct {
 	Total, Submitted, Returned, Filling, NotStarted, NoContact, Unreachable int
 }
@@ -283,7 +416,7 @@ func countUnits(us []*UnitOverview) Count {
 		case StateNoContact:
 			n.NoContact++
 		}
-		if u.Unreachable() {
+		if u.Unreachable() && !u.Submitted() {
 			n.Unreachable++
 		}
 	}
@@ -322,16 +455,15 @@ func (o *Overview) StateText(u *UnitOverview) string {
 	case StateNotStarted:
 		s = "已绑定，未开始填写"
 	case StateFilling:
-		done, total := o.Campaign.Progress(u.Draft, u.Unit.Category)
-		s = fmt.Sprintf("填写中 %d/%d", done, total)
+		s = fmt.Sprintf("填写中 %d/%d", u.Answered, u.Questions)
 	case StateReturned:
 		s = "退回修改"
-		if r := u.Draft.Returned; r != nil && r.Reason != "" {
+		if r := u.Returned; r != nil && r.Reason != "" {
 			s += "（原因：" + r.Reason + "）"
 		}
 	case StateSubmitted:
 		s = fmt.Sprintf("已提交第 %d 版", u.Latest.Version)
-		if u.Draft.Status == StatusRevising {
+		if u.Status == StatusRevising {
 			s += "，修改中"
 		}
 	}

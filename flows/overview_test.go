@@ -2,6 +2,9 @@ package flows
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,13 @@ import (
 
 // overviewFixture is one unit in every state the office distinguishes.
 func overviewFixture(t *testing.T) *Overview {
+	t.Helper()
+	c := DefaultCampaign()
+	return NewOverview(c, c.Deadline, beforeDeadline, overviewData(t))
+}
+
+// overviewData is the store's data behind overviewFixture.
+func overviewData(t *testing.T) []UnitData {
 	t.Helper()
 	c := DefaultCampaign()
 	at := func(h int) time.Time { return beforeDeadline.Add(time.Duration(h) * time.Hour) }
@@ -19,10 +29,10 @@ func overviewFixture(t *testing.T) *Overview {
 		return &Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at(h), Answers: SampleAnswers(c, u.Category, uint64(u.ID))}
 	}
 	unit := func(id int64, name, cat string) Unit { return Unit{ID: id, Name: name, Category: cat} }
-	var us []UnitOverview
+	var us []UnitData
 	add := func(u Unit, cts []Contact, d Draft, latest *Report) {
 		d.UnitID = u.ID
-		us = append(us, UnitOverview{Unit: u, Contacts: cts, Draft: d, Latest: latest})
+		us = append(us, UnitData{Unit: u, Contacts: cts, Draft: d, Latest: latest})
 	}
 	u1 := unit(1, "离石区双拥工作领导小组", "county")
 	r1 := report(u1, 1, -48)
@@ -48,7 +58,7 @@ func overviewFixture(t *testing.T) *Overview {
 	u9.Removed = true
 	r9 := report(u9, 1, -30)
 	add(u9, nil, Draft{Status: StatusSubmitted, Version: 1, Answers: r9.Answers}, r9)
-	return NewOverview(c, c.Deadline, beforeDeadline, us)
+	return us
 }
 
 func TestOverviewStates(t *testing.T) {
@@ -96,6 +106,18 @@ func TestOverviewStates(t *testing.T) {
 func TestOverviewTotals(t *testing.T) {
 	o := overviewFixture(t)
 	tot := o.Totals()
+	// The same sums as the engine's Campaign.Totals over the standing versions.
+	var units []Unit
+	var reports []Report
+	for _, d := range overviewData(t) {
+		units = append(units, d.Unit)
+		if d.Latest != nil && d.Draft.Status != StatusReturned && !d.Unit.Removed {
+			reports = append(reports, *d.Latest)
+		}
+	}
+	if want := o.Campaign.Totals(units, reports); !reflect.DeepEqual(tot, want) {
+		t.Errorf("Overview.Totals() = %+v\nwant Campaign.Totals() = %+v", tot, want)
+	}
 	want := map[string]int64{}
 	byCat := map[string]map[string]int64{}
 	for i := range o.Units {
@@ -136,15 +158,54 @@ func TestOverviewTotals(t *testing.T) {
 func TestOverviewFigure(t *testing.T) {
 	o := overviewFixture(t)
 	c := o.Campaign
+	data := overviewData(t)
 	county, military := &o.Units[0], &o.Units[7]
 	if _, ok := o.Figure(military, c.Question("troop_visits")); ok {
 		t.Errorf("Figure(military, troop_visits) is set; the question does not apply to military units")
 	}
-	if n, ok := o.Figure(county, c.Question("troop_visits")); !ok || n != county.Latest.Answers["troop_visits"].Num {
-		t.Errorf("Figure(county, troop_visits) = %d, %v; want %d, true", n, ok, county.Latest.Answers["troop_visits"].Num)
+	want := data[0].Latest.Answers["troop_visits"].Num
+	if n, ok := o.Figure(county, c.Question("troop_visits")); !ok || n != want {
+		t.Errorf("Figure(county, troop_visits) = %d, %v; want %d, true", n, ok, want)
 	}
 	if _, ok := o.Figure(&o.Units[5], c.Question("veteran_visits")); ok {
 		t.Errorf("Figure(returned unit) is set; a returned version does not count")
+	}
+	if _, ok := o.Figure(county, c.Question("filler_name")); ok {
+		t.Errorf("Figure(filler_name) is set; it is not a number question")
+	}
+}
+
+func TestOverviewTexts(t *testing.T) {
+	o := overviewFixture(t)
+	data := overviewData(t)
+	county, military := &o.Units[0], &o.Units[7]
+	text := func(u *UnitOverview, r *Report, id string) string {
+		t.Helper()
+		i := slices.IndexFunc(o.TextQuestions(), func(q *Question) bool { return q.ID == id })
+		if i < 0 {
+			t.Fatalf("TextQuestions lacks %s", id)
+		}
+		return o.Texts(u, *r)[i]
+	}
+	if got, want := text(county, data[0].Latest, "filler_name"), data[0].Latest.Answers["filler_name"].Text; got != want {
+		t.Errorf("Texts(county)[filler_name] = %q, want %q", got, want)
+	}
+	if got := text(county, data[0].Latest, "help_kinds"); got != "" {
+		t.Errorf("Texts(county)[help_kinds] = %q; the question does not apply to counties", got)
+	}
+	if got := text(military, data[7].Latest, "photos"); !strings.HasSuffix(got, "张") {
+		t.Errorf("Texts(military)[photos] = %q, want FormatAnswer's count of photos", got)
+	}
+	skipped := *data[7].Latest
+	skipped.Answers = maps.Clone(skipped.Answers)
+	skipped.Answers["highlights"] = Answer{Skipped: true}
+	if got := text(military, &skipped, "highlights"); got != "" {
+		t.Errorf("Texts()[highlights] of a skipped answer = %q, want empty", got)
+	}
+	for _, q := range o.TextQuestions() {
+		if q.IsNumber() {
+			t.Errorf("TextQuestions has number question %s", q.ID)
+		}
 	}
 }
 
@@ -179,11 +240,11 @@ func TestPendingText(t *testing.T) {
 // mostly unbound, with long names.
 func manyUnits(n int) *Overview {
 	c := DefaultCampaign()
-	us := make([]UnitOverview, n)
+	us := make([]UnitData, n)
 	cats := []string{"county", "department", "organization", "enterprise", "military"}
 	for i := range us {
 		u := Unit{ID: int64(i + 1), Name: fmt.Sprintf("吕梁市某某县某某乡镇双拥工作领导小组第%05d号", i+1), Category: cats[i%len(cats)]}
-		us[i] = UnitOverview{Unit: u, Draft: Draft{UnitID: u.ID}}
+		us[i] = UnitData{Unit: u, Draft: Draft{UnitID: u.ID}}
 		switch i % 3 {
 		case 0:
 			r := &Report{UnitID: u.ID, Version: 1, SubmittedAt: beforeDeadline, Answers: SampleAnswers(c, u.Category, uint64(i))}
@@ -251,5 +312,23 @@ func TestUntilText(t *testing.T) {
 		if got := untilText(d, tt.now); got != tt.want {
 			t.Errorf("untilText(deadline, %v) = %q, want %q", tt.now, got, tt.want)
 		}
+	}
+}
+
+// TestOverviewUnreachableSubmitted: a unit that has submitted is not among
+// those to phone, even if its contact blocked the bot since.
+func TestOverviewUnreachableSubmitted(t *testing.T) {
+	c := DefaultCampaign()
+	u := Unit{ID: 1, Name: "吕梁军分区", Category: "military"}
+	r := &Report{UnitID: 1, Version: 1, SubmittedAt: beforeDeadline, Answers: SampleAnswers(c, "military", 1)}
+	o := NewOverview(c, c.Deadline, beforeDeadline, []UnitData{{
+		Unit: u, Latest: r, Contacts: []Contact{{UserID: 9, UnitID: 1, Unreachable: true}},
+		Draft: Draft{UnitID: 1, Status: StatusSubmitted, Version: 1, Answers: r.Answers},
+	}})
+	if n := o.Count(); n.Unreachable != 0 || n.Submitted != 1 {
+		t.Errorf("Count() = %+v, want 1 submitted and none unreachable", n)
+	}
+	if s := SummaryText(o); strings.Contains(s, "屏蔽") {
+		t.Errorf("SummaryText lists a submitted unit as unreachable:\n%s", s)
 	}
 }

@@ -59,7 +59,6 @@ func SummaryText(o *Overview) string {
 	} else if len(keys) > 0 {
 		tail = append(tail, fmt.Sprintf("主要数据合计（已提交的 %d 个单位）：", n.Submitted))
 		for _, q := range keys {
-			tail = append(tail, "· "+q.Title()+"："+FormatNumber(q, t.Sums[q.ID]))
 			var parts []string
 			for _, cat := range c.Categories {
 				ct := t.ByCategory[cat.ID]
@@ -68,9 +67,11 @@ func SummaryText(o *Overview) string {
 				}
 				parts = append(parts, ShortName(cat)+" "+FormatNumber(q, ct.Sums[q.ID]))
 			}
-			if len(parts) > 1 {
-				tail = append(tail, "  "+strings.Join(parts, " · "))
+			line := "· " + q.Title() + "：" + FormatNumber(q, t.Sums[q.ID])
+			if len(parts) > 0 {
+				line += "（" + strings.Join(parts, " · ") + "）"
 			}
+			tail = append(tail, line)
 		}
 	}
 	tail = append(tail, "", "未报单位名单：/pending；完整报表：/export")

@@ -12,19 +12,25 @@ import (
 	"reportbot/flows"
 )
 
-// bigOverview is n submitted units, every field answered.
-func bigOverview(n int) *flows.Overview {
+// bigOverview is n submitted units, every field answered, and a text
+// source that makes each unit's report again as the store would decode it.
+func bigOverview(n int) (*flows.Overview, TextSource) {
 	c := flows.DefaultCampaign()
 	cats := []string{"county", "department", "organization", "enterprise", "military"}
-	us := make([]flows.UnitOverview, n)
+	us := make([]flows.UnitData, n)
 	for i := range us {
 		u := flows.Unit{ID: int64(i + 1), Name: fmt.Sprintf("吕梁市第%05d号双拥工作单位", i+1), Category: cats[i%len(cats)], Note: "办公室"}
 		r := &flows.Report{UnitID: u.ID, Version: 1, Receipt: c.ReceiptNumber(u.ID, 1), SubmittedAt: now, Answers: flows.SampleAnswers(c, u.Category, uint64(i))}
-		us[i] = flows.UnitOverview{Unit: u, Latest: r,
+		us[i] = flows.UnitData{Unit: u, Latest: r,
 			Contacts: []flows.Contact{{UserID: u.ID, UnitID: u.ID, Name: "联系人"}},
 			Draft:    flows.Draft{UnitID: u.ID, Status: flows.StatusSubmitted, Version: 1, Answers: r.Answers}}
 	}
-	return flows.NewOverview(c, c.Deadline, now, us)
+	o := flows.NewOverview(c, c.Deadline, now, us)
+	texts := func(u *flows.UnitOverview) ([]string, error) {
+		r := flows.Report{UnitID: u.Unit.ID, Version: 1, Answers: flows.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID-1))}
+		return o.Texts(u, r), nil
+	}
+	return o, texts
 }
 
 // peakHeap samples the live heap while it runs and reports the highest.
@@ -70,14 +76,14 @@ func (p *peakHeap) end() uint64 {
 // data included, as in the bot) and the overview's own share; the target
 // is ≤ 2 s and ≤ 150 MB.
 func BenchmarkExport10000(b *testing.B) {
-	o := bigOverview(10000)
+	o, texts := bigOverview(10000)
 	runtime.GC()
 	base := heapNow()
 	var peak uint64
 	b.ResetTimer()
 	for b.Loop() {
 		p := startPeakHeap()
-		if err := WriteXLSX(io.Discard, o); err != nil {
+		if err := WriteXLSX(io.Discard, o, texts); err != nil {
 			b.Fatal(err)
 		}
 		peak = max(peak, p.end())
@@ -89,13 +95,13 @@ func BenchmarkExport10000(b *testing.B) {
 
 // BenchmarkExportCSV10000 is the same for /export csv.
 func BenchmarkExportCSV10000(b *testing.B) {
-	o := bigOverview(10000)
+	o, texts := bigOverview(10000)
 	runtime.GC()
 	var peak uint64
 	b.ResetTimer()
 	for b.Loop() {
 		p := startPeakHeap()
-		if err := WriteCSV(io.Discard, o); err != nil {
+		if err := WriteCSV(io.Discard, o, texts); err != nil {
 			b.Fatal(err)
 		}
 		peak = max(peak, p.end())

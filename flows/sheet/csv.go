@@ -15,34 +15,61 @@ import (
 // subtotals, grand total), each unit's other answers in further columns.
 // It is UTF-8 with a BOM (so that Excel shows Chinese correctly) and CRLF
 // line ends, and no cell can start a formula: user text starting with
-// = + - @ TAB or CR gets a leading ' (OWASP's CSV injection guard).
-func WriteCSV(w io.Writer, o *flows.Overview) error {
+// = + - @ TAB or CR gets a leading ' (OWASP's CSV injection guard). texts
+// gives each submitted unit's text answers.
+func WriteCSV(w io.Writer, o *flows.Overview, texts TextSource) error {
+	t := newTable(o, texts)
+	return writeCSV(w, func(record func([]string) error) error {
+		values := func(vs []any) []string {
+			rec := make([]string, len(vs))
+			for i, v := range vs {
+				rec[i] = csvField(v)
+			}
+			return rec
+		}
+		if err := record(append(t.summaryTitles(), t.textTitles()[4:]...)); err != nil {
+			return err
+		}
+		blank := make([]any, len(t.texts))
+		return t.summaryRows(func(_ rowKind, u *flows.UnitOverview, cells []any) error {
+			if u == nil {
+				return record(values(append(cells, blank...)))
+			}
+			texts, err := t.textCells(u)
+			if err != nil {
+				return err
+			}
+			return record(values(append(cells, texts...)))
+		})
+	})
+}
+
+// WriteTextCSV writes rows of text (the first is the header) as CSV the way
+// WriteCSV does: UTF-8 with a BOM, CRLF, every cell guarded by GuardFormula.
+func WriteTextCSV(w io.Writer, rows [][]string) error {
+	return writeCSV(w, func(record func([]string) error) error {
+		for _, row := range rows {
+			rec := make([]string, len(row))
+			for i, s := range row {
+				rec[i] = GuardFormula(s)
+			}
+			if err := record(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeCSV writes the BOM, then the records that write gives, with CRLF.
+func writeCSV(w io.Writer, write func(record func([]string) error) error) error {
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString("\ufeff"); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	cw := csv.NewWriter(bw)
 	cw.UseCRLF = true
-	t := newTable(o)
-	record := func(values []any) error {
-		rec := make([]string, len(values))
-		for i, v := range values {
-			rec[i] = csvField(v)
-		}
-		return cw.Write(rec)
-	}
-	header := append(t.summaryTitles(), t.textTitles()[4:]...)
-	if err := record(stringsToAny(header)); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	blank := make([]any, len(t.texts))
-	err := t.summaryRows(func(_ rowKind, u *flows.UnitOverview, values []any) error {
-		if u != nil {
-			return record(append(values, t.textCells(u)...))
-		}
-		return record(append(values, blank...))
-	})
-	if err != nil {
+	if err := write(cw.Write); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	cw.Flush()
@@ -53,14 +80,6 @@ func WriteCSV(w io.Writer, o *flows.Overview) error {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
-}
-
-func stringsToAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // csvField formats one cell: numbers as they are, money with two decimals,

@@ -29,18 +29,18 @@ const (
 	evilSuggest = "-2+3"
 )
 
-// fixture is a campaign overview with units in every state; unit 2's text
-// answers are formula injections.
-func fixture(t testing.TB) *flows.Overview {
+// fixture is a campaign overview with units in every state, and the data
+// behind it by unit id; unit 2's text answers are formula injections.
+func fixture(t testing.TB) (*flows.Overview, map[int64]flows.UnitData) {
 	t.Helper()
 	c := flows.DefaultCampaign()
-	submitted := func(u flows.Unit, version int, at time.Time, name string) flows.UnitOverview {
+	submitted := func(u flows.Unit, version int, at time.Time, name string) flows.UnitData {
 		r := &flows.Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at, Answers: flows.SampleAnswers(c, u.Category, uint64(u.ID))}
 		st := flows.StatusSubmitted
 		if version > 1 {
 			st = flows.StatusRevising
 		}
-		return flows.UnitOverview{Unit: u, Latest: r,
+		return flows.UnitData{Unit: u, Latest: r,
 			Contacts: []flows.Contact{{UserID: 100 + u.ID, UnitID: u.ID, Name: name}},
 			Draft:    flows.Draft{UnitID: u.ID, Status: st, Version: version, Answers: r.Answers, SubmittedAt: at, UpdatedAt: at}}
 	}
@@ -56,22 +56,34 @@ func fixture(t testing.TB) *flows.Overview {
 	u4 := submitted(unit(4, "市民政局", "department"), 1, now.Add(-30*time.Hour), "陈卫东")
 	u4.Draft.Status = flows.StatusReturned
 	u4.Draft.Returned = &flows.Return{Reason: "慰问金数额有误", Question: "veteran_cash", At: now.Add(-time.Hour)}
-	u5 := flows.UnitOverview{Unit: unit(5, "市总工会", "organization"), Draft: flows.Draft{UnitID: 5}}
+	u5 := flows.UnitData{Unit: unit(5, "市总工会", "organization"), Draft: flows.Draft{UnitID: 5}}
 	u5.Unit.Note = "=工会办公室"
 	u6 := submitted(unit(6, "吕梁军分区", "military"), 1, now.Add(-10*time.Hour), "孙强")
 	u7 := submitted(unit(7, "已撤销的单位", "county"), 1, now.Add(-70*time.Hour), "周")
 	u7.Unit.Removed = true
-	u8 := flows.UnitOverview{Unit: unit(8, "文水县双拥工作领导小组", "county"),
+	u8 := flows.UnitData{Unit: unit(8, "文水县双拥工作领导小组", "county"),
 		Contacts: []flows.Contact{{UserID: 108, UnitID: 8, Name: "王志强", Unreachable: true}},
 		Draft: flows.Draft{UnitID: 8, Status: flows.StatusFilling, Cursor: "essays", UpdatedAt: now.Add(-3 * time.Hour),
 			Answers: map[string]flows.Answer{"filler_name": {Text: "王志强"}, "filler_phone": {Text: "13912345678"}}}}
-	return flows.NewOverview(c, c.Deadline, now, []flows.UnitOverview{u1, u2, u3, u4, u5, u6, u7, u8})
+	all := []flows.UnitData{u1, u2, u3, u4, u5, u6, u7, u8}
+	byID := map[int64]flows.UnitData{}
+	for _, d := range all {
+		byID[d.Unit.ID] = d
+	}
+	return flows.NewOverview(c, c.Deadline, now, all), byID
 }
 
-func openXLSX(t testing.TB, o *flows.Overview) *excelize.File {
+// textsOf reads the text answers from the fixture's reports.
+func textsOf(o *flows.Overview, data map[int64]flows.UnitData) TextSource {
+	return func(u *flows.UnitOverview) ([]string, error) {
+		return o.Texts(u, *data[u.Unit.ID].Latest), nil
+	}
+}
+
+func openXLSX(t testing.TB, o *flows.Overview, data map[int64]flows.UnitData) *excelize.File {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteXLSX(&buf, o); err != nil {
+	if err := WriteXLSX(&buf, o, textsOf(o, data)); err != nil {
 		t.Fatalf("WriteXLSX: %v", err)
 	}
 	f, err := excelize.OpenReader(&buf, excelize.Options{RawCellValue: true})
@@ -130,10 +142,10 @@ func checkRow(t *testing.T, f *excelize.File, sheet string, row int, want []any)
 }
 
 // figure is what a unit's report says for q, computed here from the
-// answers (not by the code under test): nil when it does not apply.
-func figure(c *flows.Campaign, u *flows.UnitOverview, q *flows.Question) any {
-	a, ok := u.Latest.Answers[q.ID]
-	if !ok || a.Skipped || !c.Applies(q, u.Unit.Category, u.Latest.Answers) {
+// answers (not by the code under test): blank when it does not apply.
+func figure(c *flows.Campaign, d flows.UnitData, q *flows.Question) any {
+	a, ok := d.Latest.Answers[q.ID]
+	if !ok || a.Skipped || !c.Applies(q, d.Unit.Category, d.Latest.Answers) {
 		return blank{}
 	}
 	if q.Type == flows.TypeMoney {
@@ -143,9 +155,9 @@ func figure(c *flows.Campaign, u *flows.UnitOverview, q *flows.Question) any {
 }
 
 func TestWriteXLSXSummary(t *testing.T) {
-	o := fixture(t)
+	o, data := fixture(t)
 	c := o.Campaign
-	f := openXLSX(t, o)
+	f := openXLSX(t, o, data)
 	if got := f.GetSheetList(); !slices.Equal(got, []string{SheetSummary, SheetTexts, SheetPending}) {
 		t.Fatalf("sheets = %v", got)
 	}
@@ -187,23 +199,19 @@ func TestWriteXLSXSummary(t *testing.T) {
 		{"人民团体", nil},
 		{"驻吕部队", []int64{6}},
 	}
-	byID := map[int64]*flows.UnitOverview{}
-	for i := range o.Units {
-		byID[o.Units[i].Unit.ID] = &o.Units[i]
-	}
 	contacts := map[int64]string{1: "张建国", 2: "李秀英", 3: "刘海燕", 6: "孙强"}
 	row, n := 6, int64(0)
 	total := map[string]int64{}
 	for _, g := range groups {
 		sub := map[string]int64{}
 		for _, id := range g.units {
-			u := byID[id]
+			u := data[id]
 			n++
 			state := "已提交"
 			if id == 3 {
 				state = "已提交，修改中"
 			}
-			want := []any{n, u.Unit.Name, g.name, contacts[id], u.Latest.SubmittedAt.Format("2006-01-02 15:04"), int64(u.Latest.Version), u.Latest.Receipt, state}
+			want := []any{n, u.Unit.Name, g.name, contacts[id], u.Latest.SubmittedAt.In(shanghai).Format("2006-01-02 15:04"), int64(u.Latest.Version), u.Latest.Receipt, state}
 			for _, q := range numbers {
 				v := figure(c, u, q)
 				want = append(want, v)
@@ -262,9 +270,9 @@ func sumCell(q *flows.Question, n int64) any {
 }
 
 func TestWriteXLSXTexts(t *testing.T) {
-	o := fixture(t)
+	o, data := fixture(t)
 	c := o.Campaign
-	f := openXLSX(t, o)
+	f := openXLSX(t, o, data)
 	var texts []*flows.Question
 	titles := []any{"序号", "单位名称", "类别", "版本"}
 	for _, q := range c.Questions() {
@@ -280,13 +288,9 @@ func TestWriteXLSXTexts(t *testing.T) {
 	}
 	order := []int64{1, 2, 3, 6}
 	for i, id := range order {
-		var u *flows.UnitOverview
-		for k := range o.Units {
-			if o.Units[k].Unit.ID == id {
-				u = &o.Units[k]
-			}
-		}
-		want := []any{int64(i + 1), u.Unit.Name, u.Category.Name, int64(u.Latest.Version)}
+		u := data[id]
+		cat, _ := c.Category(u.Unit.Category)
+		want := []any{int64(i + 1), u.Unit.Name, cat.Name, int64(u.Latest.Version)}
 		for _, q := range texts {
 			a, ok := u.Latest.Answers[q.ID]
 			if !ok || a.Skipped || !c.Applies(q, u.Unit.Category, u.Latest.Answers) {
@@ -310,8 +314,8 @@ func TestWriteXLSXTexts(t *testing.T) {
 }
 
 func TestWriteXLSXPending(t *testing.T) {
-	o := fixture(t)
-	f := openXLSX(t, o)
+	o, data := fixture(t)
+	f := openXLSX(t, o, data)
 	checkRow(t, f, SheetPending, 1, []any{"序号", "单位名称", "类别", "联系人说明", "状态", "联系人", "最后填写时间"})
 	checkRow(t, f, SheetPending, 2, []any{int64(1), "文水县双拥工作领导小组", "县（市、区）双拥工作领导小组", nil, "填写中 2/26；联系人已屏蔽机器人", "王志强", "2022-02-05 07:00"})
 	checkRow(t, f, SheetPending, 3, []any{int64(2), "市民政局", "市直单位", nil, "退回修改（原因：慰问金数额有误）", "陈卫东", "2022-02-04 04:00"})
@@ -323,7 +327,7 @@ func TestWriteXLSXPending(t *testing.T) {
 
 func TestWriteXLSXEmpty(t *testing.T) {
 	c := flows.DefaultCampaign()
-	f := openXLSX(t, flows.NewOverview(c, c.Deadline, now, nil))
+	f := openXLSX(t, flows.NewOverview(c, c.Deadline, now, nil), nil)
 	rows, err := f.GetRows(SheetSummary)
 	if err != nil {
 		t.Fatal(err)
@@ -334,10 +338,10 @@ func TestWriteXLSXEmpty(t *testing.T) {
 }
 
 func TestWriteCSV(t *testing.T) {
-	o := fixture(t)
+	o, units := fixture(t)
 	c := o.Campaign
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, o); err != nil {
+	if err := WriteCSV(&buf, o, textsOf(o, units)); err != nil {
 		t.Fatalf("WriteCSV: %v", err)
 	}
 	data := buf.Bytes()
@@ -384,12 +388,8 @@ func TestWriteCSV(t *testing.T) {
 	}
 	for _, q := range c.NumberQuestions() {
 		var sum int64
-		for i := range o.Units {
-			u := &o.Units[i]
-			if !u.Submitted() {
-				continue
-			}
-			switch v := figure(c, u, q).(type) {
+		for _, id := range []int64{1, 2, 3, 6} { // the standing versions
+			switch v := figure(c, units[id], q).(type) {
 			case int64:
 				sum += v
 			case wantMoney:

@@ -35,6 +35,12 @@ const (
 	SheetPending = "未报单位"
 )
 
+// TextSource gives the text answers of a submitted unit's standing version,
+// in Overview.TextQuestions order (Overview.Texts). The overview does not
+// keep them, so the export reads them unit by unit: in the bot from the
+// store (Overview.LoadTexts).
+type TextSource func(u *flows.UnitOverview) ([]string, error)
+
 // table lays out the export: which columns, and the rows of every sheet as
 // cell values (int64, money, string, blank, or nil for an empty cell).
 // Strings are user text as they are; each writer makes them safe for its
@@ -43,16 +49,11 @@ type table struct {
 	o       *flows.Overview
 	numbers []*flows.Question // number questions, form order
 	texts   []*flows.Question // every other question, form order
+	source  TextSource
 }
 
-func newTable(o *flows.Overview) *table {
-	t := &table{o: o, numbers: o.Campaign.NumberQuestions()}
-	for _, q := range o.Campaign.Questions() {
-		if !q.IsNumber() {
-			t.texts = append(t.texts, q)
-		}
-	}
-	return t
+func newTable(o *flows.Overview, texts TextSource) *table {
+	return &table{o: o, numbers: o.Campaign.NumberQuestions(), texts: o.TextQuestions(), source: texts}
 }
 
 // summaryFixed are the columns of 汇总表 before the figures.
@@ -99,7 +100,7 @@ func (t *table) summaryRows(row func(kind rowKind, u *flows.UnitOverview, cells 
 
 func (t *table) unitCells(n int, u *flows.UnitOverview) []any {
 	state := "已提交"
-	if u.Draft.Status == flows.StatusRevising {
+	if u.Status == flows.StatusRevising {
 		state = "已提交，修改中"
 	}
 	cells := make([]any, 0, len(summaryFixed)+len(t.numbers))
@@ -158,7 +159,11 @@ func (t *table) textRows(row func(cells []any) error) error {
 				continue
 			}
 			n++
-			cells := append([]any{int64(n), u.Unit.Name, u.Category.Name, int64(u.Latest.Version)}, t.textCells(u)...)
+			texts, err := t.textCells(u)
+			if err != nil {
+				return err
+			}
+			cells := append([]any{int64(n), u.Unit.Name, u.Category.Name, int64(u.Latest.Version)}, texts...)
 			if err := row(cells); err != nil {
 				return err
 			}
@@ -169,17 +174,21 @@ func (t *table) textRows(row func(cells []any) error) error {
 
 // textCells are a submitted unit's answers to the questions that are not
 // numbers: text as it is, choices by their labels, files by name or count.
-func (t *table) textCells(u *flows.UnitOverview) []any {
-	cells := make([]any, 0, len(t.texts))
-	for _, q := range t.texts {
-		a, ok := u.Latest.Answers[q.ID]
-		if !ok || a.Skipped || !t.o.Campaign.Applies(q, u.Unit.Category, u.Latest.Answers) {
-			cells = append(cells, nil)
-			continue
-		}
-		cells = append(cells, flows.FormatAnswer(q, a))
+func (t *table) textCells(u *flows.UnitOverview) ([]any, error) {
+	texts, err := t.source(u)
+	if err != nil {
+		return nil, err
 	}
-	return cells
+	if len(texts) != len(t.texts) {
+		return nil, fmt.Errorf("texts of unit %d: %d answers for %d questions", u.Unit.ID, len(texts), len(t.texts))
+	}
+	cells := make([]any, len(texts))
+	for i, s := range texts {
+		if s != "" {
+			cells[i] = s
+		}
+	}
+	return cells, nil
 }
 
 // pendingTitles are the column titles of 未报单位.
@@ -195,8 +204,8 @@ func (t *table) pendingRows(row func(cells []any) error) error {
 			}
 			n++
 			var updated any
-			if !u.Draft.UpdatedAt.IsZero() {
-				updated = t.timeText(u.Draft.UpdatedAt)
+			if !u.UpdatedAt.IsZero() {
+				updated = t.timeText(u.UpdatedAt)
 			}
 			if err := row([]any{int64(n), u.Unit.Name, u.Category.Name, u.Unit.Note, t.o.StateText(u), u.ContactNames(), updated}); err != nil {
 				return err

@@ -89,8 +89,9 @@ func (s *styles) cells(kind rowKind, values []any) []any {
 // submitted unit with every figure, subtotals by category and the grand
 // total under a header block), 文字材料 (the other answers per unit) and
 // 未报单位 (the units without a standing version and where they stand).
-// It streams every sheet, so 10,000 units stay cheap.
-func WriteXLSX(w io.Writer, o *flows.Overview) (err error) {
+// It streams every sheet, so 10,000 units stay cheap. texts gives each
+// submitted unit's text answers.
+func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
@@ -109,7 +110,7 @@ func WriteXLSX(w io.Writer, o *flows.Overview) (err error) {
 	if err != nil {
 		return err
 	}
-	t := newTable(o)
+	t := newTable(o, texts)
 	if err := writeSummary(f, st, t); err != nil {
 		return fmt.Errorf("write sheet %s: %w", SheetSummary, err)
 	}
@@ -200,7 +201,7 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	if err := sw.SetRow(cell(1, headerRows-1), sections, excelize.RowOpts{Height: 22}); err != nil {
 		return err
 	}
-	if err := sw.SetRow(cell(1, headerRows), headers, excelize.RowOpts{Height: 66}); err != nil {
+	if err := sw.SetRow(cell(1, headerRows), headers, excelize.RowOpts{Height: 80}); err != nil {
 		return err
 	}
 	for col := 1; col <= nfixed; col++ {
