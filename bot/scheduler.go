@@ -31,9 +31,9 @@ import (
 //
 // A round is guarded by a lock keyed by the job and the round's scheduled
 // time (Store.Lock with a random token per run): the replica that gets it
-// runs the round, the others skip it. The lock is a lease (roundLease)
+// runs the round, the others skip it. The lock is a lease (4 minutes)
 // renewed while the round runs; when the round is complete it is extended
-// to markerRetain, which marks the round done for every replica. A run that
+// to 40 days, which marks the round done for every replica. A run that
 // stops early (shutdown) releases it, and a run that crashes lets it
 // expire, so that the next tick of any replica (or the restarted one)
 // resumes the round the same day.
@@ -43,12 +43,12 @@ import (
 // say "being sent" apart from "sent", so the marker is a Store.Lock used
 // as a marker with two states, told apart by their lifetime:
 //
-//  1. claim: Lock(marker, token, unitLease) — only one run can hold it;
-//  2. send the reminder (bounded by sendTimeout < unitLease);
-//  3. sent: Lock(marker, token, markerRetain) — the same token extends it
-//     to a long life. If the send failed, Unlock releases the claim.
+//  1. claim: Lock(marker, token, 3 minutes) — only one run can hold it;
+//  2. send the reminder (bounded by 2 minutes, the Sender's retries included);
+//  3. sent: Lock(marker, token, 40 days) — the same token extends it to a
+//     long life. If the send failed, Unlock releases the claim.
 //
-// A crash between 1 and 2 leaves a claim that expires after unitLease, and
+// A crash between 1 and 2 leaves a claim that expires after 3 minutes, and
 // a resumed run sends that reminder: nothing is skipped silently. A crash
 // between 2 and 3 (one store round trip after Telegram answered) also
 // expires, and that one recipient gets the reminder twice. That is the
@@ -58,18 +58,28 @@ import (
 // nuisance, a lost one defeats the purpose.
 //
 // A resuming run treats a marker it cannot take as sent. That is sound
-// because a run renews the round lock before each claim when renewEvery
-// has passed, so every claim of a dead run expires before its round lock
-// does (renewEvery + unitLease < roundLease), and a run that stops on
-// purpose releases its claims before the round lock.
-const (
-	roundLease   = 4 * time.Minute
-	unitLease    = 3 * time.Minute
-	sendTimeout  = 2 * time.Minute
-	renewEvery   = 30 * time.Second
-	markerRetain = 40 * 24 * time.Hour
-	digestLease  = 5 * time.Minute
-)
+// because a run renews the round lock before each claim once 30 seconds
+// have passed, so every claim of a dead run expires before its round lock
+// does (30 s + 3 min < 4 min), and a run that stops on purpose releases its
+// claims before the round lock (if a release fails, it lets the round lock
+// expire instead of releasing it).
+type leases struct {
+	round  time.Duration // the round lock while a round runs
+	unit   time.Duration // a recipient's claim while its reminder is sent
+	send   time.Duration // bound of one reminder's send, retries included (< unit)
+	renew  time.Duration // the round lock is renewed when this much has passed (unit+renew < round)
+	retain time.Duration // life of a "sent" marker and of a "done" round or digest
+	digest time.Duration // the digest lock while a digest is posted
+}
+
+var defaultLeases = leases{
+	round:  4 * time.Minute,
+	unit:   3 * time.Minute,
+	send:   2 * time.Minute,
+	renew:  30 * time.Second,
+	retain: 40 * 24 * time.Hour,
+	digest: 5 * time.Minute,
+}
 
 // Settings keys of the scheduler: the scheduled time (RFC 3339) of the last
 // completed fire of each job.
@@ -98,14 +108,16 @@ type Scheduler struct {
 	workers    int
 	onReminder func()
 	leaseNow   func() time.Time // the clock of lock leases: the store's, real time
+	lease      leases
 
 	ctx    context.Context // the jobs' context, cancelled by Stop
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // catch-up runs and admin rounds
 
-	mu      sync.Mutex
-	cron    *cron.Cron
-	stopped bool
+	mu       sync.Mutex
+	cron     *cron.Cron
+	stopped  bool
+	caughtUp chan struct{} // closed when Start's catch-up runs are done (tests wait for it)
 }
 
 // NewScheduler makes the scheduler of b and hands it to b for the admin
@@ -128,6 +140,7 @@ func NewScheduler(b *Bot, opts SchedulerOptions) *Scheduler {
 		workers:    opts.Workers,
 		onReminder: opts.OnReminder,
 		leaseNow:   time.Now,
+		lease:      defaultLeases,
 		ctx:        ctx,
 		cancel:     cancel,
 	}
@@ -145,7 +158,9 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 }
 
 // Start catches up what was missed while the bot was down (in the
-// background) and starts the minute ticks.
+// background) and starts the minute ticks. The jobs run under the
+// scheduler's own context until Stop, not under ctx: shutdown stops intake
+// and drains the handlers first, then the scheduler.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -154,6 +169,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	if s.cron != nil {
 		return errors.New("start scheduler: already started")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
 	}
 	logger := cronLogger{s.log}
 	c := cron.New(cron.WithLocation(s.b.camp.Location), cron.WithLogger(logger))
@@ -169,12 +187,25 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		if _, err := c.AddJob("* * * * *", j); err != nil {
 			return fmt.Errorf("schedule job: %w", err)
 		}
-		s.wg.Go(j.Run) // catch up now; the ticks skip while it runs
 	}
+	// Catch up now, in the background: a missed round of thousands of
+	// units takes minutes. The ticks skip a job while its catch-up runs.
+	var catchUp sync.WaitGroup
+	for _, j := range jobs {
+		catchUp.Add(1)
+		s.wg.Go(func() {
+			defer catchUp.Done()
+			j.Run()
+		})
+	}
+	s.caughtUp = make(chan struct{})
+	s.wg.Go(func() {
+		catchUp.Wait()
+		close(s.caughtUp)
+	})
 	c.Start()
 	s.cron = c
 	s.log.Info("scheduler started", "zone", s.b.camp.Location.String(), "remind_at", s.b.camp.Schedule.RemindAt, "digest_at", s.b.camp.Schedule.DigestAt)
-	_ = ctx // the jobs run under the scheduler's own context, ended by Stop
 	return nil
 }
 
@@ -194,11 +225,21 @@ func (s *Scheduler) Stop() {
 
 func (s *Scheduler) runReminders(ctx context.Context, now time.Time) (string, error) {
 	res, err := s.RunReminders(ctx, now)
+	if res.Skip == "busy" || res.Skip == "reminders off" {
+		// Another replica runs it, or the office stopped the reminders:
+		// every tick of the day says so, which is not news.
+		s.log.Debug("round skipped", "job", "reminders", "round", res.Round.Key(), "reason", res.Skip)
+		return "", err
+	}
 	return res.String(), err
 }
 
 func (s *Scheduler) runDigest(ctx context.Context, now time.Time) (string, error) {
 	res, err := s.RunDigest(ctx, now)
+	if res.Skip == "busy" {
+		s.log.Debug("digest busy elsewhere", "job", "digest", "digest", res.Digest.Key())
+		return "", err
+	}
 	return res.String(), err
 }
 
@@ -273,8 +314,10 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (RoundResul
 			return res, err
 		}
 		if off {
+			// Not recorded as fired: "/reminders on" later the same day
+			// lets the next tick send today's round.
 			res.Skip = "reminders off"
-			return res, s.putLastFire(ctx, settingLastReminders, r.At)
+			return res, nil
 		}
 	}
 	res, err = s.RunRound(ctx, r, deadline)
@@ -326,8 +369,8 @@ func newToken() string {
 // longer than its lease).
 var errLockLost = errors.New("round lock lost to another run")
 
-// lease keeps a round lock alive while a round runs.
-type lease struct {
+// roundLock keeps a round lock alive while a round runs.
+type roundLock struct {
 	s          *Scheduler
 	key, token string
 
@@ -336,19 +379,19 @@ type lease struct {
 	lost bool
 }
 
-// keep renews the lease if renewEvery has passed since the last renewal.
-// It is called before each claim, so every claim is younger than the
-// lease by at least roundLease-renewEvery.
-func (l *lease) keep(ctx context.Context) error {
+// keep renews the lock if lease.renew has passed since the last renewal.
+// It is called before each claim, so that every claim expires before the
+// round lock does (lease.renew + lease.unit < lease.round).
+func (l *roundLock) keep(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.lost {
 		return errLockLost
 	}
-	if l.s.leaseNow().Sub(l.last) < renewEvery {
+	if l.s.leaseNow().Sub(l.last) < l.s.lease.renew {
 		return nil
 	}
-	ok, err := l.s.b.store.Lock(ctx, l.key, l.token, roundLease)
+	ok, err := l.s.b.store.Lock(ctx, l.key, l.token, l.s.lease.round)
 	if err != nil {
 		return fmt.Errorf("renew lock %s: %w", l.key, err)
 	}
@@ -374,14 +417,14 @@ const (
 // RunRound runs one reminder round to its end (or resumes it): every
 // contact of every unit without a standing version, checked at send time,
 // gets the round's reminder once; then the office group gets one line. It
-// returns Skip "busy" when another run holds the round, "done" when it
-// completed before.
+// returns Skip "busy" when another run holds the round or it was completed
+// before (the lock does not tell the two apart).
 func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.Time) (RoundResult, error) {
 	res := RoundResult{Round: r}
 	st := s.b.store
 	lockKey := "remind:" + r.Key()
 	token := newToken()
-	ok, err := st.Lock(ctx, lockKey, token, roundLease)
+	ok, err := st.Lock(ctx, lockKey, token, s.lease.round)
 	if err != nil {
 		return res, fmt.Errorf("lock round %s: %w", r.Key(), err)
 	}
@@ -389,7 +432,7 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 		res.Skip = "busy"
 		return res, nil
 	}
-	l := &lease{s: s, key: lockKey, token: token, last: s.leaseNow()}
+	l := &roundLock{s: s, key: lockKey, token: token, last: s.leaseNow()}
 	var releaseFailed atomic.Bool // a claim may outlive the round lock: let the lock expire instead
 	completed := false
 	defer func() {
@@ -486,7 +529,7 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 	}
 
 	// Done: the lock lives on as the round's "completed" marker.
-	if ok, err := st.Lock(ctx, lockKey, token, markerRetain); err != nil || !ok {
+	if ok, err := st.Lock(ctx, lockKey, token, s.lease.retain); err != nil || !ok {
 		if err == nil {
 			err = errLockLost
 		}
@@ -523,7 +566,7 @@ func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit,
 			continue
 		}
 		marker := fmt.Sprintf("remind:%s:%d:%d", r.Key(), u.ID, ct.UserID)
-		ok, err := st.Lock(ctx, marker, token, unitLease)
+		ok, err := st.Lock(ctx, marker, token, s.lease.unit)
 		if err != nil {
 			return 0, sent, fmt.Errorf("claim reminder %s: %w", marker, err)
 		}
@@ -531,14 +574,14 @@ func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit,
 			reached++ // sent by an earlier run of this round
 			continue
 		}
-		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		sctx, cancel := context.WithTimeout(ctx, s.lease.send)
 		err = s.b.send(sctx, ct.ChatID, reply) // a 403 marks the contact unreachable
 		cancel()
 		if err == nil {
 			sent++
 			reached++
 			s.onReminder()
-			if ok, err := st.Lock(context.WithoutCancel(ctx), marker, token, markerRetain); err != nil || !ok {
+			if ok, err := st.Lock(context.WithoutCancel(ctx), marker, token, s.lease.retain); err != nil || !ok {
 				s.log.Warn("reminder sent but not marked; a resumed round may repeat it", "unit", u.ID, "chat_id", ct.ChatID, "round", r.Key(), "err", err)
 			}
 			continue
@@ -647,7 +690,7 @@ func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult,
 	st := s.b.store
 	lockKey := "digest:" + dg.Key()
 	token := newToken()
-	ok, err = st.Lock(ctx, lockKey, token, digestLease)
+	ok, err = st.Lock(ctx, lockKey, token, s.lease.digest)
 	if err != nil {
 		return res, fmt.Errorf("lock digest %s: %w", dg.Key(), err)
 	}
@@ -668,7 +711,7 @@ func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult,
 		// every minute for the rest of the day (an admin can /digest).
 		s.log.Error("post digest", "digest", dg.Key(), "err", s.b.redact(err))
 	}
-	if _, lerr := st.Lock(ctx, lockKey, token, markerRetain); lerr != nil {
+	if _, lerr := st.Lock(ctx, lockKey, token, s.lease.retain); lerr != nil {
 		s.log.Warn("mark digest done", "digest", dg.Key(), "err", lerr)
 	}
 	res.Posted = err == nil
@@ -706,6 +749,14 @@ func (s *Scheduler) DigestNow(ctx context.Context, now time.Time) error {
 // of units takes minutes, longer than an update may take) and calls done
 // with its result. Stop interrupts and waits for it.
 func (s *Scheduler) goRound(r flows.Round, deadline time.Time, done func(ctx context.Context, res RoundResult, err error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		done(ctx, RoundResult{Round: r}, errors.New("scheduler stopped"))
+		return
+	}
 	s.wg.Go(func() {
 		res, err := s.RunRound(s.ctx, r, deadline)
 		if err != nil {

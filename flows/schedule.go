@@ -414,7 +414,11 @@ func (c *Campaign) ReminderText(u Unit, d Draft, r Round, deadline time.Time) Re
 	case RoundDay:
 		fmt.Fprintf(&b, "截止时间：今天 %s（%s）\n", deadline.In(loc).Format("15:04"), due)
 	default:
-		fmt.Fprintf(&b, "截止时间：%s（已过 %d 天）\n", due, max(-r.DaysLeft, 0))
+		if r.DaysLeft < 0 {
+			fmt.Fprintf(&b, "截止时间：%s（已过 %d 天）\n", due, -r.DaysLeft)
+		} else {
+			fmt.Fprintf(&b, "截止时间：%s（已过截止时间）\n", due)
+		}
 	}
 	button := "继续填报"
 	switch {
@@ -462,7 +466,10 @@ func (c *Campaign) roundLabel(r Round) string {
 	case r.Kind == RoundDay:
 		return "截止当天提醒（" + when + "）"
 	}
-	return fmt.Sprintf("逾期提醒（%s，已过截止 %d 天）", when, max(-r.DaysLeft, 0))
+	if r.DaysLeft < 0 {
+		return fmt.Sprintf("逾期提醒（%s，已过截止 %d 天）", when, -r.DaysLeft)
+	}
+	return "逾期提醒（" + when + "）"
 }
 
 // RoundReportText is the one line the office group gets after a round.

@@ -374,6 +374,7 @@ func TestReminderTexts(t *testing.T) {
 		{"filling, overdue", filling, round(cst(2, 14, 9, 0))},
 		{"returned, 1 day before", returned, round(cst(2, 9, 9, 0))},
 		{"returned, overdue", returned, round(cst(2, 11, 9, 0))},
+		{"filling, admin round on the deadline day after the deadline", filling, c.ManualRound(c.Deadline, cst(2, 10, 19, 0))},
 	} {
 		rep := c.ReminderText(u, tc.d, tc.r, c.Deadline)
 		if len(rep.Buttons) != 1 || len(rep.Buttons[0]) != 1 || rep.Buttons[0][0].Data != "go" {
@@ -393,6 +394,7 @@ func TestReminderTexts(t *testing.T) {
 		{round(cst(2, 10, 9, 0)), RoundTally{Units: 9, Sent: 5, Unreachable: 1, NoContact: 2, Failed: 1, Submitted: 1}},
 		{round(cst(2, 14, 9, 0)), RoundTally{Units: 3, Sent: 3}},
 		{c.ManualRound(c.Deadline, cst(2, 8, 15, 42)), RoundTally{Units: 20, Sent: 20}},
+		{Round{At: cst(2, 10, 19, 0), Kind: RoundAfter}, RoundTally{Units: 2, Sent: 2}},
 	} {
 		b.WriteString(c.RoundReportText(tc.r, tc.t) + "\n")
 	}

@@ -37,9 +37,17 @@ type Service struct {
 	deadline cachedDeadline
 }
 
-// cacheTTL bounds how stale a cached unit or deadline may be on a replica
-// that did not make the change itself (the one that did forgets at once).
+// cacheTTL bounds how stale the cached deadline may be on a replica that
+// did not make the change itself (the one that did forgets at once).
 const cacheTTL = 5 * time.Second
+
+// unitTTL is the same for units. A contact thinks longer than a few seconds
+// over most questions, so with cacheTTL every step would reload the unit: a
+// second store round trip. What a stale unit could get wrong is guarded
+// elsewhere: removing a unit unbinds its contacts, which every Apply checks
+// in the store; the category does not change; a new name shows up on other
+// replicas within unitTTL.
+const unitTTL = 10 * time.Minute
 
 type cachedUnit struct {
 	u  Unit
@@ -213,7 +221,7 @@ func (s *Service) unit(ctx context.Context, id int64) (Unit, error) {
 	s.mu.Lock()
 	c, ok := s.units[id]
 	s.mu.Unlock()
-	if ok && time.Since(c.at) < cacheTTL {
+	if ok && time.Since(c.at) < unitTTL {
 		return c.u, nil
 	}
 	u, err := s.Store.Unit(ctx, id)

@@ -44,6 +44,10 @@ type Options struct {
 	// WebhookRetry is the first backoff after a failed webhook delivery; it
 	// doubles up to one second. Default 50 ms.
 	WebhookRetry time.Duration
+	// FirstUpdateID is the id of the first update; default 1000. A bot
+	// whose store outlives the fake (the demo with a kept DATA_DIR) needs
+	// ids it has not seen before, as Telegram's never repeat.
+	FirstUpdateID int64
 }
 
 // Limits are flood limits enforced on sendMessage, sendDocument, sendPhoto
@@ -173,6 +177,9 @@ func NewUnstarted(opts Options) *Server {
 	if opts.WebhookRetry <= 0 {
 		opts.WebhookRetry = 50 * time.Millisecond
 	}
+	if opts.FirstUpdateID <= 0 {
+		opts.FirstUpdateID = 1000
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	s := &Server{
@@ -194,7 +201,7 @@ func NewUnstarted(opts Options) *Server {
 		},
 
 		changed:      make(chan struct{}),
-		nextUpdateID: 1000,
+		nextUpdateID: opts.FirstUpdateID,
 		history:      map[int64]*pendingUpdate{},
 		chats:        map[int64]*chatState{},
 		users:        map[int64]User{},

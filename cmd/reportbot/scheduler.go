@@ -54,8 +54,18 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
-	job := fs.Arg(0)
-	if fs.NArg() != 1 || (job != "reminders" && job != "digest") {
+	var job string
+	rest := fs.Args()
+	if len(rest) > 0 {
+		job, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 { // flags after the job's name
+		if err := fs.Parse(rest); err != nil {
+			return errReported
+		}
+		rest = fs.Args()
+	}
+	if len(rest) != 0 || (job != "reminders" && job != "digest") {
 		fmt.Fprint(stderr, "usage: reportbot run reminders|digest [-at \"2006-01-02 15:04\"]\n")
 		return errReported
 	}
