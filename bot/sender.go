@@ -515,27 +515,35 @@ func (s *Sender) senderAcquire(ctx context.Context, chatID int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.senderWaitPause(ctx); err != nil {
+	if _, err := s.senderWaitPause(ctx); err != nil {
 		return err
 	}
 	limit := s.perChat
 	if chatID < 0 {
 		limit = s.perGroup
 	}
-	if limit > 0 {
-		now := s.now()
-		if err := s.senderWaitReservation(ctx, s.senderReserveChat(chatID, limit, now), now); err != nil {
+	for {
+		if limit > 0 {
+			now := s.now()
+			if err := s.senderWaitReservation(ctx, s.senderReserveChat(chatID, limit, now), now); err != nil {
+				return err
+			}
+		}
+		if s.global != nil {
+			now := s.now()
+			if err := s.senderWaitReservation(ctx, s.global.ReserveN(now, 1), now); err != nil {
+				return err
+			}
+		}
+		// A 429 may have come in while we waited for the limiters. Slots
+		// reserved before it fell due during the pause: everyone holding
+		// one would send the moment it ends, a burst that earns the next
+		// 429. Reserve again after the pause, so sends spread out anew.
+		paused, err := s.senderWaitPause(ctx)
+		if err != nil || !paused {
 			return err
 		}
 	}
-	if s.global != nil {
-		now := s.now()
-		if err := s.senderWaitReservation(ctx, s.global.ReserveN(now, 1), now); err != nil {
-			return err
-		}
-	}
-	// A 429 may have come in while we waited for the limiters.
-	return s.senderWaitPause(ctx)
 }
 
 // senderWaitReservation sleeps until r's token is due; on cancellation the
@@ -604,20 +612,22 @@ func (s *Sender) senderPause(d time.Duration) {
 	}
 }
 
-// senderWaitPause returns once no 429 pause is in force.
-func (s *Sender) senderWaitPause(ctx context.Context) error {
+// senderWaitPause returns once no 429 pause is in force, and whether it
+// had to wait for one.
+func (s *Sender) senderWaitPause(ctx context.Context) (waited bool, err error) {
 	for {
 		until := s.pausedUntil.Load()
 		if until == nil {
-			return nil
+			return waited, nil
 		}
 		d := until.Sub(s.now())
 		if d <= 0 {
-			return nil
+			return waited, nil
 		}
 		if err := s.sleep(ctx, d); err != nil {
-			return err
+			return waited, err
 		}
+		waited = true
 	}
 }
 

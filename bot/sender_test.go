@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	tgbot "github.com/go-telegram/bot"
+
+	"reportbot/bot/telegramtest"
 )
 
 // senderTestToken looks like a real token so that the pattern-based
@@ -882,6 +884,54 @@ func BenchmarkSenderDefaultLimitsManyChats(b *testing.B) {
 		i++
 		if err := s.Do(ctx, i%5000+1, senderNop); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSenderSpreadsSendsAfterPause: senders whose limiter slots fell due
+// during a 429 pause must not all fire the moment it ends (that burst
+// earns the next 429); after the pause, sends keep to the global rate.
+func TestSenderSpreadsSendsAfterPause(t *testing.T) {
+	tg := telegramtest.MustStart(t, telegramtest.Options{Token: senderTestToken})
+	api, err := tgbot.New(senderTestToken, tgbot.WithServerURL(tg.URL()), tgbot.WithSkipGetMe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chats, rate = 30, 20.0
+	for i := range chats {
+		tg.AddUser(telegramtest.User{ID: int64(7000 + i), FirstName: "u"})
+	}
+	s := NewSender(Limits{Global: rate}, nil)
+	tg.FailNext("sendMessage", 429, 1)
+	var wg sync.WaitGroup
+	for i := range chats {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			chat := int64(7000 + i)
+			if err := s.Do(context.Background(), chat, func(ctx context.Context) error {
+				_, err := api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: chat, Text: "提醒"})
+				return err
+			}); err != nil {
+				t.Errorf("Do(chat %d): %v", chat, err)
+			}
+		}()
+	}
+	wg.Wait()
+	sends := tg.Stats().Accepted
+	if len(sends) != chats {
+		t.Fatalf("%d sends accepted, want %d", len(sends), chats)
+	}
+	// In any 250 ms window at most rate/4 + the global burst of 1 (+1 for
+	// timer slack) may be accepted.
+	limit := int(rate/4) + 2
+	for i := range sends {
+		n := 0
+		for j := i; j < len(sends) && sends[j].Time.Sub(sends[i].Time) < 250*time.Millisecond; j++ {
+			n++
+		}
+		if n > limit {
+			t.Fatalf("%d sends within 250 ms from %s (limit %.0f/s allows %d): a burst after the pause", n, sends[i].Time.Format("15:04:05.000"), rate, limit)
 		}
 	}
 }
