@@ -227,7 +227,12 @@ func untilText(deadline, now time.Time) string {
 	default:
 		span = fmt.Sprintf("%d 分钟", int(d/time.Minute))
 	}
-	if past {
+	switch {
+	case d < time.Minute && past:
+		return "已到截止时间"
+	case d < time.Minute:
+		return "还有不到 1 分钟"
+	case past:
 		return "已过截止时间 " + span
 	}
 	return "还有 " + span
