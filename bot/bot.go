@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: 60 * time.Second}),
+		tgbot.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: 60 * time.Second, Transport: newAPITransport(2 * cfg.Shards)}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", b.redact(err))

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	lt "reportbot/cmd/reportbot/loadtest"
+)
+
+// loadtest is `reportbot loadtest`: the bot as a child process against the
+// fake Bot API and a real store, simulated contacts, measurements, and with
+// -faults kill -9 of the bot throughout (see BENCHMARKS.md).
+func loadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: reportbot loadtest [flags]\n\nRuns the bot as a child process against a fake Telegram and a real store,\nwith simulated unit contacts who fill the default form, and reports what a\nform step costs. Redis: REDIS_URL (an empty database), or a private\nredis-server. Exits non-zero if an answer was lost or doubled, or Telegram\nanswered 429.\n\n")
+		fs.PrintDefaults()
+	}
+	cfg := lt.Config{Progress: stderr, RedisURL: getenv("REDIS_URL")}
+	fs.IntVar(&cfg.Contacts, "contacts", 200, "simulated contacts who fill the whole form and submit")
+	fs.IntVar(&cfg.Open, "open", 0, "more contacts who answer two questions and leave their drafts open")
+	fs.StringVar(&cfg.Store, "store", "bolt", "bolt (embedded) or redis")
+	fs.DurationVar(&cfg.Think, "think", 0, "pause before every answer")
+	fs.BoolVar(&cfg.Faults, "faults", false, "kill -9 the bot every -kill-every (± half) and restart it")
+	fs.DurationVar(&cfg.KillEvery, "kill-every", 3*time.Second, "time between kills with -faults")
+	fs.DurationVar(&cfg.Limited, "limited", 10*time.Second, "length of the second run, under Telegram's limits (0 skips it)")
+	fs.BoolVar(&cfg.Monitor, "monitor", true, "count the commands clients send to Redis with MONITOR (round trips)")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the answers and the kill times")
+	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "give up a run after this long")
+	fs.StringVar(&cfg.Dir, "dir", "", "work directory (default: a temporary one, kept if the run fails)")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "the bot's LOG_LEVEL (its log goes to bot.log in the work directory)")
+	jsonOut := fs.String("json", "", "also write the results as JSON to this file (- for standard output)")
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errReported
+	}
+	res, err := lt.Run(ctx, cfg)
+	if res != nil {
+		res.WriteTable(stdout)
+		if *jsonOut != "" {
+			if werr := writeJSON(*jsonOut, res, stdout); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return errReported
+	}
+	return nil
+}
+
+func writeJSON(path string, res *lt.Result, stdout io.Writer) error {
+	if path == "-" {
+		return res.WriteJSON(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
