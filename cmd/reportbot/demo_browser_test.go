@@ -172,16 +172,31 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Errorf("the export (sheets %v) does not list 离石区双拥工作领导小组", f.GetSheetList())
 	}
 
+	// Both tabs, in front, once the page has caught up: the contact's
+	// header and the people list show the unit as submitted.
 	out := t.ArtifactDir()
-	for name, tab := range map[string]context.Context{"demo-office.png": officeTab, "demo-contact.png": contactTab} {
+	for _, shot := range []struct {
+		name string
+		tab  context.Context
+	}{{"demo-office.png", officeTab}, {"demo-contact.png", contactTab}} {
+		tab := shot.tab
 		if _, err := chromedp.Call(tab, page.BringToFront, cdp.Empty{}); err != nil {
 			t.Fatalf("bring the tab to front: %v", err)
+		}
+		caughtUp := `!document.querySelector('.toast') && [...document.querySelectorAll('#people .person')].some(p => p.textContent.includes('离石区') && p.textContent.includes('已提交第 1 版'))`
+		if _, err := chromedp.Run(tab, chromedp.Poll[bool](caughtUp, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Errorf("%s: the people list does not show 离石区 as submitted: %v", shot.name, err)
+		}
+		if tab == contactTab {
+			if _, err := chromedp.Run(tab, chromedp.Poll[bool](`document.querySelector('#iam').textContent.includes('已提交第 1 版')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+				t.Errorf("the contact's header does not say 已提交第 1 版: %v", err)
+			}
 		}
 		png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot: %v", err)
 		}
-		if err := os.WriteFile(filepath.Join(out, name), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(out, shot.name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -326,8 +341,9 @@ func (b *pageDriver) fillForm(tab context.Context, pdf string) {
 			b.press(tab, "✅ 确认提交")
 		case has("开始填报"):
 			b.press(tab, "开始填报")
-		case q == nil:
-			// Not a question (a note before the next one): wait for more.
+		case q == nil || len(m.Buttons) == 0:
+			// Not a question (a note before the next one), or one already
+			// answered (its keyboard removed, the next not here yet): wait.
 		case q.Type == flows.TypeMultiChoice && has("✅"):
 			b.press(tab, "完成")
 		case q.Type == flows.TypeMultiChoice || q.Type == flows.TypeChoice:

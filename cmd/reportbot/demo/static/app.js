@@ -40,10 +40,10 @@ async function api(method, path, body) {
   return data;
 }
 
-function toast(text, kind) {
+function toast(text, kind, ms) {
   const t = el('div', 'toast' + (kind ? ' ' + kind : ''), text);
   $('#toasts').append(t);
-  setTimeout(() => t.remove(), kind === 'error' ? 6000 : 3500);
+  setTimeout(() => t.remove(), ms || (kind === 'error' ? 6000 : 3500));
 }
 
 function colorOf(id) {
@@ -469,7 +469,7 @@ async function upload(file) {
   const fd = new FormData();
   fd.append('as', state.key);
   fd.append('file', file, file.name);
-  toast('正在发送 ' + file.name + ' …');
+  toast('正在发送 ' + file.name + ' …', '', 1500);
   try {
     await api('POST', '/api/upload', fd);
     schedulePeople();
@@ -492,10 +492,11 @@ async function openInvite(link) {
   }
 }
 
+// schedulePeople refreshes the list soon, at most twice a second.
 let peopleTimer = 0;
 function schedulePeople() {
-  clearTimeout(peopleTimer);
-  peopleTimer = setTimeout(loadPeople, 1200);
+  if (peopleTimer) return;
+  peopleTimer = setTimeout(() => { peopleTimer = 0; loadPeople(); }, 500);
 }
 
 // ---------- the clock and the time machine
