@@ -44,7 +44,11 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	res, err := lt.Run(ctx, cfg)
 	if res != nil {
-		res.WriteTable(stdout)
+		table := stdout
+		if *jsonOut == "-" {
+			table = stderr // standard output is the JSON
+		}
+		res.WriteTable(table)
 		if *jsonOut != "" {
 			if werr := writeJSON(*jsonOut, res, stdout); werr != nil && err == nil {
 				err = werr

@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -75,8 +76,9 @@ var (
 
 // Store is a flows.Store on a bbolt file. It is safe for concurrent use.
 type Store struct {
-	db  *bbolt.DB
-	now func() time.Time
+	db       *bbolt.DB
+	now      func() time.Time
+	applying atomic.Int32 // Apply calls in flight
 
 	closeOnce sync.Once
 	closeErr  error
@@ -116,11 +118,12 @@ func open(path string, timeout time.Duration) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open bolt database %s: %w", path, err)
 	}
-	// Apply's batches wait this long for other chats' steps: enough to
-	// gather the steps of the bot's concurrent shards, nothing next to a
-	// Telegram round trip. Measured with `reportbot loadtest` (200 contacts,
-	// BENCHMARKS.md): 1.5 → 3 thousand steps/s, 650 → 310 µs of CPU per
-	// step; 2 ms and more gathered no more and waited longer.
+	// Apply's batches (see batch) wait this long for other chats' steps:
+	// enough to gather the steps of the bot's concurrent shards, nothing
+	// next to a Telegram round trip. With `reportbot loadtest` (200
+	// contacts, BENCHMARKS.md) batching takes about 40 % off the bot's CPU
+	// time per step and raises steps/s by half; 2 ms and more gathered no
+	// more and only waited longer.
 	db.MaxBatchDelay = 500 * time.Microsecond
 	return &Store{db: db, now: time.Now}, nil
 }
@@ -147,13 +150,18 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	return s.db.View(fn)
 }
 
-// batch is update for Apply, the write of every form step: concurrent calls
-// share one transaction, so one commit (two fdatasyncs) serves several
-// chats' steps. fn may run more than once (bbolt reruns a call that failed
-// on its own) and has no effect outside tx.
+// batch is update for Apply, the write of every form step: calls made
+// while another is in flight share one transaction, so one commit (two
+// fdatasyncs) serves several chats' steps; a lone call commits at once.
+// fn may run more than once (bbolt reruns a call that failed on its own)
+// and has no effect outside tx.
 func (s *Store) batch(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	defer s.applying.Add(-1)
+	if s.applying.Add(1) == 1 {
+		return s.db.Update(fn)
 	}
 	return s.db.Batch(fn)
 }

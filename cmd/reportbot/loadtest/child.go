@@ -57,11 +57,12 @@ func (in *instance) sampleRSS() {
 
 func (in *instance) readRSS() {
 	peak, anon := procMemory(in.pid)
-	if peak > in.peakRSS.Load() {
-		in.peakRSS.Store(peak)
-	}
-	if anon > in.peakAnon.Load() {
-		in.peakAnon.Store(anon)
+	storeMax(&in.peakRSS, peak)
+	storeMax(&in.peakAnon, anon)
+}
+
+func storeMax(v *atomic.Int64, n int64) {
+	for old := v.Load(); n > old && !v.CompareAndSwap(old, n); old = v.Load() {
 	}
 }
 

@@ -51,8 +51,8 @@ func (r *Result) WriteTable(w io.Writer) {
 			fmt.Fprintf(w, "%s: peak RSS %.1f MB after one /metrics scrape (reportbot_open_drafts reads every draft)\n", p.Name, p.ScrapeRSSMB)
 		}
 		if p.Name == "telegram limits" {
-			fmt.Fprintf(w, "%s: %d sends in %.1f s, sustained %.1f/s (the bot's limit %.0f/s, Telegram's about 30/s); 429 answers: %d\n",
-				p.Name, p.Sends, p.Seconds, p.SendRate, p.SendLimit, p.TooManyRequests)
+			fmt.Fprintf(w, "%s: %d sends in %.1f s of the form, sustained %.1f/s (the bot's limit %.0f/s, Telegram's about 30/s); 429 answers: %d; binding took %.1f s\n",
+				p.Name, p.Sends, p.Seconds, p.SendRate, p.SendLimit, p.TooManyRequests, p.BindSeconds)
 		} else {
 			fmt.Fprintf(w, "%s: %d of %d contacts submitted; binding took %.1f s\n", p.Name, p.Submitted, p.Contacts, p.BindSeconds)
 		}

@@ -26,6 +26,13 @@ func (s *stepStats) latency(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// answered counts the steps whose reply arrived.
+func (s *stepStats) answered() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.lat))
+}
+
 // percentiles returns the p-th percentiles (0 < p ≤ 100) of the latencies.
 func (s *stepStats) percentiles(ps ...float64) []time.Duration {
 	s.mu.Lock()
