@@ -57,7 +57,8 @@ type Bot struct {
 	camp     *flows.Campaign
 	sender   *Sender
 	hooks    Hooks
-	httpc    *http.Client
+	httpc    *http.Client // long polling and setup calls
+	apic     *http.Client // the API client: go-telegram's and our hot-path calls (api.go)
 	username string
 	disp     *dispatcher
 	sched    atomic.Pointer[Scheduler] // set by NewScheduler; nil until then
@@ -97,10 +98,11 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		opts = append(opts, WithSenderHooks(hooks.Sent, hooks.Throttled, hooks.Retried))
 	}
 	b.sender = NewSender(cfg.Limits, logger, opts...)
+	b.apic = &http.Client{Timeout: 60 * time.Second, Transport: newAPITransport(2 * cfg.Shards)}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: 60 * time.Second, Transport: newAPITransport(2 * cfg.Shards)}),
+		tgbot.WithHTTPClient(cfg.PollTimeout, b.apic),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", b.redact(err))

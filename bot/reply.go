@@ -12,8 +12,8 @@ import (
 	"reportbot/flows"
 )
 
-// inlineKeyboard is our own reply_markup encoding: go-telegram's button
-// type serialises an empty copy_text on every button.
+// inlineKeyboard is a message's reply_markup, encoded by appendKeyboard
+// (api.go).
 type inlineKeyboard struct {
 	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
 }
@@ -23,11 +23,11 @@ type inlineButton struct {
 	CallbackData string `json:"callback_data"`
 }
 
-func keyboard(rows [][]flows.Button) any {
+func keyboard(rows [][]flows.Button) *inlineKeyboard {
 	if len(rows) == 0 {
 		return nil
 	}
-	kb := inlineKeyboard{InlineKeyboard: make([][]inlineButton, 0, len(rows))}
+	kb := &inlineKeyboard{InlineKeyboard: make([][]inlineButton, 0, len(rows))}
 	for _, row := range rows {
 		r := make([]inlineButton, 0, len(row))
 		for _, btn := range row {
@@ -39,7 +39,7 @@ func keyboard(rows [][]flows.Button) any {
 }
 
 // emptyKeyboard removes a message's buttons.
-var emptyKeyboard = inlineKeyboard{InlineKeyboard: [][]inlineButton{}}
+var emptyKeyboard = &inlineKeyboard{InlineKeyboard: [][]inlineButton{}}
 
 // sendReplies sends the engine's replies. When they answer a pressed button
 // (pressed != 0), the pressed message is edited: replaced by an Edit reply,
@@ -68,11 +68,11 @@ func (b *Bot) sendReplies(ctx context.Context, chatID int64, pressed int, rs []f
 // long; the buttons go with the last part).
 func (b *Bot) send(ctx context.Context, chatID int64, r flows.Reply) error {
 	err := b.sender.SendText(ctx, chatID, r.Text, func(ctx context.Context, part string, last bool) error {
-		p := &tgbot.SendMessageParams{ChatID: chatID, Text: part}
-		if last && len(r.Buttons) > 0 {
-			p.ReplyMarkup = keyboard(r.Buttons)
+		var kb *inlineKeyboard
+		if last {
+			kb = keyboard(r.Buttons)
 		}
-		_, err := b.api.SendMessage(ctx, p)
+		_, err := b.apiSendMessage(ctx, chatID, part, kb)
 		return err
 	})
 	return b.sendFailed(ctx, chatID, err)
@@ -85,12 +85,7 @@ func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
 
 func (b *Bot) editMessage(ctx context.Context, chatID int64, msgID int, r flows.Reply) error {
 	err := b.sender.Do(ctx, chatID, func(ctx context.Context) error {
-		p := &tgbot.EditMessageTextParams{ChatID: chatID, MessageID: msgID, Text: r.Text}
-		if len(r.Buttons) > 0 {
-			p.ReplyMarkup = keyboard(r.Buttons)
-		}
-		_, err := b.api.EditMessageText(ctx, p)
-		return err
+		return b.apiEditMessageText(ctx, chatID, msgID, r.Text, keyboard(r.Buttons))
 	})
 	return b.sendFailed(ctx, chatID, err)
 }
@@ -100,8 +95,7 @@ func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, msgID int) {
 		return
 	}
 	err := b.sender.Do(ctx, chatID, func(ctx context.Context) error {
-		_, err := b.api.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{ChatID: chatID, MessageID: msgID, ReplyMarkup: emptyKeyboard})
-		return err
+		return b.apiEditMessageReplyMarkup(ctx, chatID, msgID, emptyKeyboard)
 	})
 	if err != nil && !strings.Contains(err.Error(), "not modified") {
 		b.log.Debug("remove keyboard", "chat_id", chatID, "err", b.redact(err))
@@ -110,7 +104,7 @@ func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, msgID int) {
 
 func (b *Bot) answerCallback(ctx context.Context, id, text string) {
 	// Not rate-limited per chat: answering is not a message.
-	if _, err := b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text}); err != nil {
+	if err := b.apiAnswerCallbackQuery(ctx, id, text); err != nil {
 		b.log.Debug("answer callback query", "err", b.redact(err))
 	}
 }
