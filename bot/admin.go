@@ -167,7 +167,7 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 			return fmt.Errorf("contacts of unit %d: %w", unit.ID, err)
 		}
 		cat, _ := b.camp.Category(unit.Category)
-		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人\n", n, unit.Name, cat.Name, b.shortStatus(drafts[unit.ID], unit), len(contacts))
+		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人\n", n, unit.Name, cat.Name, b.camp.ShortStatus(drafts[unit.ID], unit.Category), len(contacts))
 	}
 	if n == 0 {
 		b.sendText(ctx, u.chatID, "还没有任何单位。用 /addunit 名称 类别 添加，或用 /import 导入 CSV 文件。")
@@ -187,22 +187,6 @@ func (b *Bot) draftsByUnit(ctx context.Context) (map[int64]flows.Draft, error) {
 		m[d.UnitID] = d
 	}
 	return m, nil
-}
-
-// shortStatus is a unit's state in one phrase.
-func (b *Bot) shortStatus(d flows.Draft, unit flows.Unit) string {
-	switch d.Status {
-	case flows.StatusNew:
-		return "未开始"
-	case flows.StatusSubmitted:
-		return fmt.Sprintf("已提交第 %d 版", d.Version)
-	case flows.StatusReturned:
-		return "退回修改"
-	case flows.StatusRevising:
-		return fmt.Sprintf("已提交第 %d 版，修改中", d.Version)
-	}
-	done, total := b.camp.Progress(d, unit.Category)
-	return fmt.Sprintf("填写中 %d/%d", done, total)
 }
 
 // setGroup: /setgroup sent in a group makes it the office group.

@@ -193,7 +193,7 @@ func (b *Bot) rmUnit(ctx context.Context, u *update) error {
 		return fmt.Errorf("draft of unit %d: %w", unit.ID, err)
 	}
 	cat, _ := b.camp.Category(unit.Category)
-	text := fmt.Sprintf("确定删除单位“%s”（%s，%s）吗？\n删除后该单位的联系人不能再填报；已提交的报告保留在存档中，但不再计入汇总和报表。", unit.Name, cat.Name, b.shortStatus(d, unit))
+	text := fmt.Sprintf("确定删除单位“%s”（%s，%s）吗？\n删除后该单位的联系人不能再填报；已提交的报告保留在存档中，但不再计入汇总和报表。", unit.Name, cat.Name, b.camp.ShortStatus(d, unit.Category))
 	buttons := [][]flows.Button{{
 		{Text: "确认删除", Data: adminPrefix + rmAction + strconv.FormatInt(unit.ID, 10)},
 		{Text: "取消", Data: adminPrefix + rmCancel},

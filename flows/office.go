@@ -49,3 +49,20 @@ func (c *Campaign) SubmissionText(u Unit, r Report) string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// ShortStatus is a unit's report state in a few words (unit lists, the
+// demo's person picker): 未开始 / 填写中 n/N / 已提交第 k 版 / 退回修改.
+func (c *Campaign) ShortStatus(d Draft, category string) string {
+	switch d.Status {
+	case StatusNew:
+		return "未开始"
+	case StatusSubmitted:
+		return fmt.Sprintf("已提交第 %d 版", d.Version)
+	case StatusReturned:
+		return "退回修改"
+	case StatusRevising:
+		return fmt.Sprintf("已提交第 %d 版，修改中", d.Version)
+	}
+	done, total := c.Progress(d, category)
+	return fmt.Sprintf("填写中 %d/%d", done, total)
+}

@@ -126,7 +126,7 @@ func (d *demoServer) describe(ctx context.Context, p demoPerson) demoPerson {
 		return p
 	}
 	cat, _ := d.camp.Category(u.Category)
-	p.Role, p.Unit, p.Category, p.Status, p.Done = "contact", u.Name, cat.Name, d.unitStatus(dr, u), dr.Version > 0
+	p.Role, p.Unit, p.Category, p.Status, p.Done = "contact", u.Name, cat.Name, d.camp.ShortStatus(dr, u.Category), dr.Version > 0
 	return p
 }
 
@@ -258,7 +258,7 @@ func (d *demoServer) people(ctx context.Context) (demoPeople, error) {
 			d.mu.Unlock()
 			out.People = append(out.People, demoPerson{
 				Key: "u" + strconv.FormatInt(c.UserID, 10), UserID: c.UserID, Name: user.FirstName, Role: "contact",
-				Unit: u.Name, Category: cat.Name, Status: d.unitStatus(dr, u), Done: dr.Version > 0,
+				Unit: u.Name, Category: cat.Name, Status: d.camp.ShortStatus(dr, u.Category), Done: dr.Version > 0,
 				ChatTitle: demoBotName, ChatKind: "private",
 			})
 		}
@@ -274,22 +274,6 @@ func (d *demoServer) people(ctx context.Context) (demoPeople, error) {
 	sort.Slice(others, func(i, j int) bool { return others[i].Key < others[j].Key })
 	out.People = append(out.People, others...)
 	return out, nil
-}
-
-// unitStatus is a unit's state in a few words.
-func (d *demoServer) unitStatus(dr flows.Draft, u flows.Unit) string {
-	switch dr.Status {
-	case flows.StatusNew:
-		return "未开始"
-	case flows.StatusSubmitted:
-		return fmt.Sprintf("已提交第 %d 版", dr.Version)
-	case flows.StatusReturned:
-		return "退回修改"
-	case flows.StatusRevising:
-		return fmt.Sprintf("已提交第 %d 版，修改中", dr.Version)
-	}
-	done, total := d.camp.Progress(dr, u.Category)
-	return fmt.Sprintf("填写中 %d/%d", done, total)
 }
 
 // demoMessage is a message as the page shows it.
