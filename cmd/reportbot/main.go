@@ -148,6 +148,22 @@ func loadCampaign(cfg config) (*flows.Campaign, error) {
 	return flows.LoadCampaign(cfg.CampaignFile)
 }
 
+// prepare reads the configuration (printing every problem), builds the
+// logger and loads the campaign: what every command that runs the bot
+// needs first.
+func prepare(getenv func(string) string, stderr io.Writer) (config, *slog.Logger, *flows.Campaign, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "reportbot:", err)
+		return cfg, nil, nil, errReported
+	}
+	camp, err := loadCampaign(cfg)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	return cfg, newLogger(cfg, stderr), camp, nil
+}
+
 // serveHooks lets the demo and tests reach into a running server.
 type serveHooks struct {
 	now     func() time.Time              // the clock (the demo's time machine)
@@ -157,13 +173,7 @@ type serveHooks struct {
 // serve runs the bot until ctx ends, then shuts down in reverse order:
 // stop intake, drain handlers, stop the scheduler, close the store.
 func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, hooks *serveHooks) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "reportbot:", err)
-		return errReported
-	}
-	logger := newLogger(cfg, stderr)
-	camp, err := loadCampaign(cfg)
+	cfg, logger, camp, err := prepare(getenv, stderr)
 	if err != nil {
 		return err
 	}

@@ -69,13 +69,7 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprint(stderr, "usage: reportbot run reminders|digest [-at \"2006-01-02 15:04\"]\n")
 		return errReported
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, "reportbot:", err)
-		return errReported
-	}
-	logger := newLogger(cfg, stderr)
-	camp, err := loadCampaign(cfg)
+	cfg, logger, camp, err := prepare(getenv, stderr)
 	if err != nil {
 		return err
 	}
