@@ -922,16 +922,19 @@ func TestSenderSpreadsSendsAfterPause(t *testing.T) {
 	if len(sends) != chats {
 		t.Fatalf("%d sends accepted, want %d", len(sends), chats)
 	}
-	// In any 250 ms window at most rate/4 + the global burst of 1 (+1 for
-	// timer slack) may be accepted.
-	limit := int(rate/4) + 2
+	// In any 500 ms window the limiter allows rate/2 + its burst of 1; a
+	// few more are tolerated for goroutines the scheduler delayed (CI
+	// runs this with -race on a busy machine). The burst this guards
+	// against is every slot that fell due during the 1 s pause (~20) sent
+	// within milliseconds of its end.
+	limit := int(rate/2) + 5
 	for i := range sends {
 		n := 0
-		for j := i; j < len(sends) && sends[j].Time.Sub(sends[i].Time) < 250*time.Millisecond; j++ {
+		for j := i; j < len(sends) && sends[j].Time.Sub(sends[i].Time) < 500*time.Millisecond; j++ {
 			n++
 		}
 		if n > limit {
-			t.Fatalf("%d sends within 250 ms from %s (limit %.0f/s allows %d): a burst after the pause", n, sends[i].Time.Format("15:04:05.000"), rate, limit)
+			t.Fatalf("%d sends within 500 ms from %s (limit %.0f/s allows about %d): a burst after the pause", n, sends[i].Time.Format("15:04:05.000"), rate, limit)
 		}
 	}
 }
