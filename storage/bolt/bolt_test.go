@@ -171,3 +171,16 @@ func BenchmarkStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(draftSize(b, s, st.UnitID())), "bytes/draft")
 }
+
+// BenchmarkServiceStep is one form step as the bot makes it, through
+// flows.Service with its caches warm (one Apply per step).
+func BenchmarkServiceStep(b *testing.B) {
+	s, _ := MustOpen(b)
+	ctx := context.Background()
+	st := storetest.NewServiceStepper(b, s)
+	for b.Loop() {
+		if err := st.Step(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

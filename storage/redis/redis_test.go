@@ -438,3 +438,24 @@ func BenchmarkStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(s.c.MemoryUsage(ctx, unitKey(form.UnitID(), "seen")).Val()), "seen-bytes/form")
 }
+
+// BenchmarkServiceStep is one form step as the bot makes it, through
+// flows.Service with its caches warm: roundtrips/op is what a step costs
+// in production (target: one).
+func BenchmarkServiceStep(b *testing.B) {
+	s := mustOpen(b, redistest.Start(b))
+	ctx := context.Background()
+	st := storetest.NewServiceStepper(b, s)
+	if err := st.Step(ctx); err != nil { // warm the caches
+		b.Fatal(err)
+	}
+	trips := s.RoundTrips()
+	n := 0
+	for b.Loop() {
+		if err := st.Step(ctx); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(s.RoundTrips()-trips)/float64(n), "roundtrips/op")
+}

@@ -182,3 +182,80 @@ func (st *Stepper) Summary(ctx context.Context) error {
 	st.update++
 	return st.s.Apply(ctx, flows.Transition{UnitID: st.unit, UpdateID: st.update, UserID: st.user, FromRev: d.Rev, Draft: full})
 }
+
+// ServiceStepper drives one contact through flows.Service the way the bot
+// does: each Step is one real form step (an answer, then 上一题 back to the
+// same question), with the service's caches warm, so a benchmark measures
+// what one step costs the store in production.
+type ServiceStepper struct {
+	svc     *flows.Service
+	contact flows.Contact
+	back    string // callback data of the last 上一题 button
+	answer  bool
+	update  int64
+}
+
+// NewServiceStepper binds a contact to a fresh county unit and brings it to
+// the form's third question.
+func NewServiceStepper(tb testing.TB, s flows.Store) *ServiceStepper {
+	tb.Helper()
+	ctx := context.Background()
+	u, err := s.AddUnit(ctx, flows.Unit{Name: fmt.Sprintf("基准单位%d", rand.Int64()), Category: "county"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	token, inv, err := flows.NewInvite(u.ID, t0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.PutInvite(ctx, inv); err != nil {
+		tb.Fatal(err)
+	}
+	c := flows.Contact{UserID: 800000 + u.ID, ChatID: 800000 + u.ID}
+	if _, err := s.Bind(ctx, flows.HashToken(token), c, t0); err != nil {
+		tb.Fatal(err)
+	}
+	c.UnitID = u.ID
+	st := &ServiceStepper{svc: flows.NewService(s, flows.DefaultCampaign(), func() time.Time { return t0 }), contact: c, update: 1, answer: true}
+	for _, in := range []flows.Input{{Cmd: "report"}, {Text: "王晓明"}, {Text: "13912345678"}} {
+		if _, err := st.handle(ctx, in); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return st
+}
+
+func (st *ServiceStepper) handle(ctx context.Context, in flows.Input) (flows.Result, error) {
+	st.update++
+	res, err := st.svc.Handle(ctx, st.update, st.contact, in)
+	if err != nil {
+		return res, err
+	}
+	for _, r := range res.Replies {
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				if b.Text == "上一题" {
+					st.back = b.Data
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// Step makes one form step and fails unless it changed the draft.
+func (st *ServiceStepper) Step(ctx context.Context) error {
+	in := flows.Input{Text: "3"}
+	if !st.answer {
+		in = flows.Input{Data: st.back}
+	}
+	st.answer = !st.answer
+	res, err := st.handle(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !res.Changed {
+		return fmt.Errorf("step %+v changed nothing", in)
+	}
+	return nil
+}
