@@ -29,52 +29,42 @@ import (
 // "error response from telegram for method …, 500 …" and so on), so the
 // Sender classifies them exactly as before.
 
-// apiSendMessage sends a text message and returns its message id.
-func (b *Bot) apiSendMessage(ctx context.Context, chatID int64, text string, kb *inlineKeyboard) (int, error) {
-	body := make([]byte, 0, 64+len(text)+keyboardSize(kb))
+// messageBody encodes the common fields of sendMessage and the edits:
+// the chat, the message (msgID 0: none), the text (omitted when withText
+// is false) and the buttons (none: kb nil).
+func messageBody(chatID int64, msgID int, withText bool, text string, kb *inlineKeyboard) []byte {
+	body := make([]byte, 0, 80+len(text)+keyboardSize(kb))
 	body = append(body, `{"chat_id":`...)
 	body = strconv.AppendInt(body, chatID, 10)
-	body = append(body, `,"text":`...)
-	body = appendJSONString(body, text)
+	if msgID != 0 {
+		body = append(body, `,"message_id":`...)
+		body = strconv.AppendInt(body, int64(msgID), 10)
+	}
+	if withText {
+		body = append(body, `,"text":`...)
+		body = appendJSONString(body, text)
+	}
 	if kb != nil {
 		body = append(body, `,"reply_markup":`...)
 		body = appendKeyboard(body, kb)
 	}
-	body = append(body, '}')
-	return b.apiPost(ctx, "sendMessage", body)
+	return append(body, '}')
+}
+
+// apiSendMessage sends a text message and returns its message id.
+func (b *Bot) apiSendMessage(ctx context.Context, chatID int64, text string, kb *inlineKeyboard) (int, error) {
+	return b.apiPost(ctx, "sendMessage", messageBody(chatID, 0, true, text, kb))
 }
 
 // apiEditMessageText replaces a message's text and buttons (none: kb nil).
 func (b *Bot) apiEditMessageText(ctx context.Context, chatID int64, msgID int, text string, kb *inlineKeyboard) error {
-	body := make([]byte, 0, 80+len(text)+keyboardSize(kb))
-	body = append(body, `{"chat_id":`...)
-	body = strconv.AppendInt(body, chatID, 10)
-	body = append(body, `,"message_id":`...)
-	body = strconv.AppendInt(body, int64(msgID), 10)
-	body = append(body, `,"text":`...)
-	body = appendJSONString(body, text)
-	if kb != nil {
-		body = append(body, `,"reply_markup":`...)
-		body = appendKeyboard(body, kb)
-	}
-	body = append(body, '}')
-	_, err := b.apiPost(ctx, "editMessageText", body)
+	_, err := b.apiPost(ctx, "editMessageText", messageBody(chatID, msgID, true, text, kb))
 	return err
 }
 
 // apiEditMessageReplyMarkup replaces a message's buttons.
 func (b *Bot) apiEditMessageReplyMarkup(ctx context.Context, chatID int64, msgID int, kb *inlineKeyboard) error {
-	body := make([]byte, 0, 80+keyboardSize(kb))
-	body = append(body, `{"chat_id":`...)
-	body = strconv.AppendInt(body, chatID, 10)
-	body = append(body, `,"message_id":`...)
-	body = strconv.AppendInt(body, int64(msgID), 10)
-	if kb != nil {
-		body = append(body, `,"reply_markup":`...)
-		body = appendKeyboard(body, kb)
-	}
-	body = append(body, '}')
-	_, err := b.apiPost(ctx, "editMessageReplyMarkup", body)
+	_, err := b.apiPost(ctx, "editMessageReplyMarkup", messageBody(chatID, msgID, false, "", kb))
 	return err
 }
 
