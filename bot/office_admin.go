@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -341,7 +340,7 @@ func (b *Bot) reopen(ctx context.Context, u *update) error {
 	}
 	var q *flows.Question
 	if n := len(rest); n > 0 {
-		ref, msg := b.questionRef(unit, d, rest[n-1])
+		ref, msg := b.camp.QuestionRef(unit, d, rest[n-1])
 		if msg != "" {
 			b.sendText(ctx, u.chatID, msg+"报告未退回。\n\n"+reopenHelp)
 			return nil
@@ -379,7 +378,7 @@ func (b *Bot) reopen(ctx context.Context, u *update) error {
 	}
 	flagged := ""
 	if q != nil {
-		flagged = "\n需修改：" + b.questionLabel(unit, nd, q)
+		flagged = "\n需修改：" + b.camp.QuestionLabel(unit, nd, q)
 	}
 	cts, err := b.store.Contacts(ctx, unit.ID)
 	if err != nil {
@@ -404,38 +403,6 @@ func (b *Bot) reopen(ctx context.Context, u *update) error {
 	b.sendText(ctx, u.chatID, reply)
 	b.postToGroup(ctx, fmt.Sprintf("↩️ “%s”的第 %d 版报告已退回修改。\n退回原因：%s%s", unit.Name, nd.Version, reason, flagged))
 	return nil
-}
-
-// questionRef reads the last word of /reopen as a question: its id or its
-// number on the unit's summary (the position among the questions that
-// apply to it). It returns nil for a word that is part of the reason, and
-// a message for a question that the unit does not have.
-func (b *Bot) questionRef(unit flows.Unit, d flows.Draft, s string) (*flows.Question, string) {
-	path := b.camp.Path(unit.Category, d.Answers)
-	if n, err := strconv.Atoi(s); err == nil {
-		if n < 1 || n > len(path) {
-			return nil, fmt.Sprintf("题目编号 %d 不存在：“%s”的报告共 %d 题。", n, unit.Name, len(path))
-		}
-		return path[n-1], ""
-	}
-	q := b.camp.Question(s)
-	switch {
-	case q == nil:
-		return nil, ""
-	case !slices.Contains(path, q):
-		return nil, "题目 " + s + "（" + q.Title() + "）不适用于“" + unit.Name + "”。"
-	}
-	return q, ""
-}
-
-// questionLabel is "第 n 题 title" as on the unit's summary.
-func (b *Bot) questionLabel(unit flows.Unit, d flows.Draft, q *flows.Question) string {
-	for i, p := range b.camp.Path(unit.Category, d.Answers) {
-		if p == q {
-			return fmt.Sprintf("第 %d 题 %s", i+1, q.Title())
-		}
-	}
-	return q.Title()
 }
 
 // postToGroup tells the office group something, if there is one.

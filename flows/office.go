@@ -2,6 +2,8 @@ package flows
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -65,4 +67,34 @@ func (c *Campaign) ShortStatus(d Draft, category string) string {
 	}
 	done, total := c.Progress(d, category)
 	return fmt.Sprintf("填写中 %d/%d", done, total)
+}
+
+// QuestionRef reads a word naming one of the unit's questions (as /reopen
+// does): a question id, or its number on the unit's summary (the position
+// among the questions that apply to it). It returns nil for a word that
+// names no question, and a message for a question the unit does not have.
+func (c *Campaign) QuestionRef(u Unit, d Draft, s string) (*Question, string) {
+	path := c.Path(u.Category, d.Answers)
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > len(path) {
+			return nil, fmt.Sprintf("题目编号 %d 不存在：“%s”的报告共 %d 题。", n, u.Name, len(path))
+		}
+		return path[n-1], ""
+	}
+	q := c.Question(s)
+	switch {
+	case q == nil:
+		return nil, ""
+	case !slices.Contains(path, q):
+		return nil, "题目 " + s + "（" + q.Title() + "）不适用于“" + u.Name + "”。"
+	}
+	return q, ""
+}
+
+// QuestionLabel is "第 n 题 title" as on the unit's summary.
+func (c *Campaign) QuestionLabel(u Unit, d Draft, q *Question) string {
+	if i := slices.Index(c.Path(u.Category, d.Answers), q); i >= 0 {
+		return fmt.Sprintf("第 %d 题 %s", i+1, q.Title())
+	}
+	return q.Title()
 }
