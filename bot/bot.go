@@ -35,7 +35,7 @@ type Config struct {
 	WebhookSecret string
 	Limits        Limits
 	PollTimeout   time.Duration // long polling timeout; default 25 s
-	Shards        int           // concurrent chats; default 16
+	Concurrency   int           // chats handled at once; default 64
 }
 
 // Hooks lets the process observe the bot (metrics) without this package
@@ -79,8 +79,8 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 	if cfg.PollTimeout == 0 {
 		cfg.PollTimeout = 25 * time.Second
 	}
-	if cfg.Shards <= 0 {
-		cfg.Shards = 16
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 64
 	}
 	b := &Bot{
 		cfg:      cfg,
@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		opts = append(opts, WithSenderHooks(hooks.Sent, hooks.Throttled, hooks.Retried))
 	}
 	b.sender = NewSender(cfg.Limits, logger, opts...)
-	b.apic = &http.Client{Timeout: 60 * time.Second, Transport: newAPITransport(2 * cfg.Shards)}
+	b.apic = &http.Client{Timeout: 60 * time.Second, Transport: newAPITransport(cfg.Concurrency)}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 			return nil, ctx.Err()
 		}
 	}
-	b.disp = newDispatcher(cfg.Shards, b.handleSafely)
+	b.disp = newDispatcher(cfg.Concurrency, b.handleSafely)
 	return b, nil
 }
 

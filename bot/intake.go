@@ -21,13 +21,28 @@ var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 // maxWebhookBody caps a webhook request body; updates are small.
 const maxWebhookBody = 1 << 20
 
-// dispatcher runs updates of one chat in order and different chats
-// concurrently: each chat maps to one shard, each shard is one goroutine.
+// dispatcher runs the updates of one chat in order and different chats
+// concurrently: a chat with work has a lane, one goroutine that handles its
+// queued updates one after another and ends when the queue is empty. At
+// most max lanes handle an update at once.
+//
+// Lanes rather than a fixed set of goroutines per hash of the chat: a
+// polled batch of 100 chats' answers is handled by up to max goroutines at
+// once instead of queueing behind each other on 16, so their store writes
+// meet in one commit (bbolt batches concurrent writes: one pair of
+// fdatasyncs for the lot) and the batch is done — and the next one asked
+// for — as soon as its slowest chat is.
 type dispatcher struct {
-	shards []chan job
+	handle func(*models.Update) error
+	slots  chan struct{} // one per lane handling an update
+
+	mu     sync.Mutex
+	lanes  map[int64]*lane // chats with queued or running updates
+	closed bool
 	wg     sync.WaitGroup
-	once   sync.Once
 }
+
+type lane struct{ queue []job }
 
 type job struct {
 	up    *models.Update
@@ -65,50 +80,71 @@ func (s *batchState) markFailed(chat int64) {
 // chat failed in the same batch.
 var errHeldBack = errors.New("held back behind a failed update of the same chat")
 
-func newDispatcher(n int, handle func(*models.Update) error) *dispatcher {
-	d := &dispatcher{shards: make([]chan job, n)}
-	for i := range d.shards {
-		ch := make(chan job, 64)
-		d.shards[i] = ch
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			for j := range ch {
-				chat := chatOf(j.up)
-				if j.batch.chatFailed(chat) {
-					j.done <- errHeldBack
-					continue
-				}
-				err := handle(j.up)
-				if err != nil {
-					j.batch.markFailed(chat)
-				}
-				j.done <- err
-			}
-		}()
-	}
-	return d
+func newDispatcher(max int, handle func(*models.Update) error) *dispatcher {
+	return &dispatcher{handle: handle, slots: make(chan struct{}, max), lanes: map[int64]*lane{}}
 }
 
-// submit queues an update on its chat's shard; the result arrives on the
-// returned channel once it is handled.
+// submit queues an update on its chat's lane; the result arrives on the
+// returned channel once it is handled. After close, it answers
+// errClosed at once.
 func (d *dispatcher) submit(up *models.Update, batch *batchState) chan error {
 	done := make(chan error, 1)
+	j := job{up: up, batch: batch, done: done}
 	chat := chatOf(up)
-	if chat < 0 {
-		chat = -chat
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		done <- errClosed
+		return done
 	}
-	d.shards[chat%int64(len(d.shards))] <- job{up: up, batch: batch, done: done}
+	if l := d.lanes[chat]; l != nil {
+		l.queue = append(l.queue, j)
+		return done
+	}
+	l := &lane{queue: []job{j}}
+	d.lanes[chat] = l
+	d.wg.Add(1)
+	go d.run(chat, l)
 	return done
 }
 
-// close stops the shards after the queued updates are handled.
-func (d *dispatcher) close() {
-	d.once.Do(func() {
-		for _, ch := range d.shards {
-			close(ch)
+// run handles a lane's updates until its queue is empty.
+func (d *dispatcher) run(chat int64, l *lane) {
+	defer d.wg.Done()
+	for {
+		d.mu.Lock()
+		if len(l.queue) == 0 {
+			delete(d.lanes, chat)
+			d.mu.Unlock()
+			return
 		}
-	})
+		j := l.queue[0]
+		l.queue[0] = job{}
+		l.queue = l.queue[1:]
+		d.mu.Unlock()
+
+		if j.batch.chatFailed(chat) {
+			j.done <- errHeldBack
+			continue
+		}
+		d.slots <- struct{}{}
+		err := d.handle(j.up)
+		<-d.slots
+		if err != nil {
+			j.batch.markFailed(chat)
+		}
+		j.done <- err
+	}
+}
+
+// errClosed answers updates submitted after close.
+var errClosed = errors.New("bot is shutting down")
+
+// close waits for the queued updates to be handled; later ones are refused.
+func (d *dispatcher) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
 	d.wg.Wait()
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -72,5 +73,76 @@ func TestParseCommand(t *testing.T) {
 		if cmd != tt.cmd || args != tt.args {
 			t.Errorf("parseCommand(%q) = %q, %q; want %q, %q", tt.text, cmd, args, tt.cmd, tt.args)
 		}
+	}
+}
+
+// TestDispatcherLanes: a chat's updates are handled in order, one at a
+// time; different chats at once, never more than the limit; after close,
+// updates are refused.
+func TestDispatcherLanes(t *testing.T) {
+	const limit, chats, perChat = 3, 8, 5
+	var (
+		mu      sync.Mutex
+		order   = map[int64][]int64{}
+		busy    = map[int64]bool{}
+		running int
+		peak    int
+		release = make(chan struct{})
+	)
+	d := newDispatcher(limit, func(up *models.Update) error {
+		chat := up.Message.Chat.ID
+		mu.Lock()
+		if busy[chat] {
+			t.Errorf("chat %d: two updates handled at once", chat)
+		}
+		busy[chat] = true
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		order[chat] = append(order[chat], up.ID)
+		busy[chat] = false
+		running--
+		mu.Unlock()
+		return nil
+	})
+	var dones []chan error
+	for i := range int64(perChat) {
+		for c := range int64(chats) {
+			up := msgUpdate(100*c+i, c+1)
+			dones = append(dones, d.submit(&up, nil))
+		}
+	}
+	// Let the handlers go one at a time once the lanes are full.
+	go func() {
+		for range chats * perChat {
+			release <- struct{}{}
+		}
+	}()
+	for _, done := range dones {
+		if err := <-done; err != nil {
+			t.Fatalf("update error: %v", err)
+		}
+	}
+	if peak > limit {
+		t.Errorf("%d updates handled at once, limit %d", peak, limit)
+	}
+	if peak < 2 {
+		t.Errorf("at most %d update handled at once, want chats handled concurrently", peak)
+	}
+	for c := range int64(chats) {
+		want := make([]int64, perChat)
+		for i := range want {
+			want[i] = 100*c + int64(i)
+		}
+		if got := order[c+1]; !slices.Equal(got, want) {
+			t.Errorf("chat %d handled %v, want %v", c+1, got, want)
+		}
+	}
+	d.close()
+	up := msgUpdate(999, 1)
+	if err := <-d.submit(&up, nil); !errors.Is(err, errClosed) {
+		t.Errorf("submit after close = %v, want errClosed", err)
 	}
 }
