@@ -15,7 +15,7 @@
 //	contacts       user id → Contact
 //	unit_contacts  unit id ‖ user id → ∅ (index for Contacts and Apply's contact check)
 //	drafts         unit id → rev (8 bytes) ‖ Draft (storage/internal/codec: JSON, deflated if large)
-//	applied        unit id ‖ update id → time (Apply's dedupe, kept seenKeep)
+//	applied_ids    update id ‖ unit id → time (Apply's dedupe, kept seenKeep)
 //	reports        unit id → bucket: seq → Report
 //	settings       key → value
 //	seen           update id → time (Seen, kept seenKeep)
@@ -63,7 +63,7 @@ var (
 	bContacts     = []byte("contacts")
 	bUnitContacts = []byte("unit_contacts")
 	bDrafts       = []byte("drafts")
-	bApplied      = []byte("applied")
+	bApplied      = []byte("applied_ids")
 	bReports      = []byte("reports")
 	bSettings     = []byte("settings")
 	bSeen         = []byte("seen")
@@ -112,6 +112,10 @@ func open(path string, timeout time.Duration) (*Store, error) {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
 		}
+		// Before applied_ids, Apply's update ids were keyed unit first.
+		if tx.Bucket([]byte("applied")) != nil {
+			return tx.DeleteBucket([]byte("applied"))
+		}
 		return nil
 	})
 	if err != nil {
@@ -119,12 +123,12 @@ func open(path string, timeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("open bolt database %s: %w", path, err)
 	}
 	// Apply's batches (see batch) wait this long for other chats' steps:
-	// enough to gather the steps of the bot's concurrent shards, nothing
-	// next to a Telegram round trip. With `reportbot loadtest` (200
-	// contacts, BENCHMARKS.md) batching takes about 40 % off the bot's CPU
-	// time per step and raises steps/s by half; 2 ms and more gathered no
-	// more and only waited longer.
-	db.MaxBatchDelay = 500 * time.Microsecond
+	// enough to gather the steps of a polled batch's chats, which the bot
+	// handles at once, nothing next to a Telegram round trip. With
+	// `reportbot loadtest` (200 contacts, BENCHMARKS.md) 2 ms gathers about
+	// 8 steps per commit (0.26 fdatasyncs per step), 0.5 ms about 5
+	// (0.43).
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Store{db: db, now: time.Now}, nil
 }
 
@@ -171,6 +175,19 @@ func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 		return err
 	}
 	return s.db.Update(fn)
+}
+
+// appendFill is how full bbolt fills pages of buckets whose keys only grow.
+const appendFill = 0.95
+
+// appendOnly sets a bucket whose new keys always sort last (sequence ids,
+// update ids) to fill its pages: bbolt's default splits every page half
+// full, as a page of random keys needs room, and a page that is only ever
+// appended to would stay half empty, doubling the file and the memory its
+// pages take once read.
+func appendOnly(b *bbolt.Bucket) *bbolt.Bucket {
+	b.FillPercent = appendFill
+	return b
 }
 
 // id encodes an id as an order-preserving 8-byte key.
@@ -227,7 +244,7 @@ func getUnit(tx *bbolt.Tx, unitID int64) (flows.Unit, error) {
 
 // addUnit assigns the next id to u and stores it; the caller checked its name.
 func addUnit(tx *bbolt.Tx, u *flows.Unit) error {
-	units := tx.Bucket(bUnits)
+	units := appendOnly(tx.Bucket(bUnits))
 	seq, err := units.NextSequence()
 	if err != nil {
 		return err
@@ -639,8 +656,11 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 	}
 	err = s.batch(ctx, func(tx *bbolt.Tx) error {
 		now := s.now()
-		applied := tx.Bucket(bApplied)
-		dedupe := id2(t.UnitID, t.UpdateID)
+		applied := appendOnly(tx.Bucket(bApplied))
+		// Keyed by update id first: update ids grow with time, so a batch
+		// of steps adds to the last page and trim deletes from the first,
+		// instead of each step rewriting a page of its own unit's entries.
+		dedupe := id2(t.UpdateID, t.UnitID)
 		if t.UpdateID != 0 {
 			if v := applied.Get(dedupe); v != nil && now.Sub(getTime(v)) < seenKeep {
 				return flows.ErrDuplicate
@@ -661,7 +681,7 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 			return err
 		}
 		if t.UpdateID != 0 {
-			if err := trim(applied, id(t.UnitID), now); err != nil {
+			if err := trim(applied, nil, now); err != nil {
 				return err
 			}
 			if err := applied.Put(dedupe, putTime(now)); err != nil {
@@ -673,6 +693,7 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 			if err != nil {
 				return err
 			}
+			appendOnly(rb)
 			seq, err := rb.NextSequence()
 			if err != nil {
 				return err
@@ -771,7 +792,7 @@ func (s *Store) Seen(ctx context.Context, updateID int64) (bool, error) {
 	first := false
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		now := s.now()
-		b := tx.Bucket(bSeen)
+		b := appendOnly(tx.Bucket(bSeen))
 		if v := b.Get(id(updateID)); v != nil && now.Sub(getTime(v)) < seenKeep {
 			return nil
 		}

@@ -116,6 +116,15 @@ func TestSeenExpiry(t *testing.T) {
 	if first, _ := s.Seen(ctx, 100); first {
 		t.Errorf("Seen(100) within %v = true, want false", seenKeep)
 	}
+	// Another unit's old ids go too: the dedupe is trimmed oldest first,
+	// whichever unit a step belongs to.
+	u2, err := s.AddUnit(ctx, flows.Unit{Name: "中阳县双拥工作领导小组", Category: "county"})
+	if err != nil {
+		t.Fatalf("AddUnit error: %v", err)
+	}
+	if err := s.Apply(ctx, flows.Transition{UnitID: u2.ID, UpdateID: 99, Draft: flows.Draft{UnitID: u2.ID, Rev: 1}}); err != nil {
+		t.Fatalf("Apply(unit 2) error: %v", err)
+	}
 
 	now = now.Add(seenKeep + time.Minute)
 	if first, err := s.Seen(ctx, 100); err != nil || !first {
@@ -134,8 +143,8 @@ func TestSeenExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["seen"] != 1 || counts["applied"] != 1 {
-		t.Errorf("after %v: %d seen and %d applied ids kept, want 1 and 1 (old ones trimmed)", seenKeep, counts["seen"], counts["applied"])
+	if counts[string(bSeen)] != 1 || counts[string(bApplied)] != 1 {
+		t.Errorf("after %v: %d seen and %d applied ids kept, want 1 and 1 (old ones trimmed)", seenKeep, counts[string(bSeen)], counts[string(bApplied)])
 	}
 }
 
