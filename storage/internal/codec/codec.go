@@ -1,8 +1,15 @@
-// Package codec is the stores' encoding of drafts: JSON, deflated when it
-// is large. A draft at the summary is mostly free text and Telegram file
-// ids; deflate takes about a third off (2.5 KB → 1.7 KB for the default
-// campaign), for some 40 µs of CPU per write. Small drafts stay plain JSON,
-// readable with redis-cli or bbolt's tools.
+// Package codec is the stores' encoding of drafts: CBOR (RFC 8949, with
+// the drafts' JSON field names as keys), compressed with S2
+// (github.com/klauspost/compress/s2, a faster Snappy) when it is large.
+//
+// A draft is written at every form step, so its encoding is on the hot
+// path: CBOR encodes a default campaign's draft at the summary in about a
+// third of encoding/json's time with 2 allocations instead of 66, and is
+// a sixth smaller (maps are not sorted; nothing compares encodings). S2
+// then takes a further quarter off in about 2 µs, with no state kept
+// between calls (deflate kept about 1 MB per concurrent writer).
+//
+// Drafts written before, as JSON or deflated JSON, are still read.
 package codec
 
 import (
@@ -14,25 +21,46 @@ import (
 	"io"
 	"sync"
 
+	"github.com/fxamacker/cbor/v2"
+	"github.com/klauspost/compress/s2"
+
 	"reportbot/flows"
 )
 
-// compressAbove is the JSON size from which drafts are deflated.
+// compressAbove is the encoded size from which drafts are compressed.
 const compressAbove = 1024
 
-// deflated marks deflated JSON; JSON never starts with a zero byte.
-const deflated = 0
+// The first byte of an encoded draft says how it is encoded. JSON starts
+// with '{'.
+const (
+	deflated = 0 // deflated JSON, as written before CBOR
+	plain    = 1 // CBOR
+	s2Block  = 2 // CBOR in an S2 block
+)
 
-// maxDraft bounds the inflated size, against a corrupt value.
+// maxDraft bounds the decompressed size, against a corrupt value.
 const maxDraft = 8 << 20
 
-var writers = sync.Pool{New: func() any {
-	w, err := flate.NewWriter(io.Discard, flate.BestSpeed)
+var (
+	encMode = mustEncMode(cbor.EncOptions{Time: cbor.TimeRFC3339Nano})
+	decMode = mustDecMode(cbor.DecOptions{MaxArrayElements: 1 << 16, MaxMapPairs: 1 << 16})
+)
+
+func mustEncMode(o cbor.EncOptions) cbor.EncMode {
+	m, err := o.EncMode()
 	if err != nil {
-		panic(err) // only for an invalid level
+		panic(err) // only for invalid options
 	}
-	return w
-}}
+	return m
+}
+
+func mustDecMode(o cbor.DecOptions) cbor.DecMode {
+	m, err := o.DecMode()
+	if err != nil {
+		panic(err) // only for invalid options
+	}
+	return m
+}
 
 var readers = sync.Pool{New: func() any {
 	return flate.NewReader(bytes.NewReader(nil))
@@ -40,26 +68,18 @@ var readers = sync.Pool{New: func() any {
 
 // EncodeDraft encodes a draft.
 func EncodeDraft(d flows.Draft) ([]byte, error) {
-	js, err := json.Marshal(d)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteByte(plain)
+	if err := encMode.NewEncoder(&buf).Encode(d); err != nil {
 		return nil, fmt.Errorf("encode draft: %w", err)
 	}
-	if len(js) < compressAbove {
-		return js, nil
+	b := buf.Bytes()
+	if len(b) < compressAbove || len(b) > maxDraft {
+		return b, nil
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(js)*3/4 + 16)
-	buf.WriteByte(deflated)
-	w := writers.Get().(*flate.Writer)
-	defer writers.Put(w)
-	w.Reset(&buf)
-	if _, err := w.Write(js); err != nil {
-		return nil, fmt.Errorf("deflate draft: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("deflate draft: %w", err)
-	}
-	return buf.Bytes(), nil
+	out := make([]byte, 1, 1+s2.MaxEncodedLen(len(b)-1))
+	out[0] = s2Block
+	return append(out, s2.Encode(out[1:cap(out)], b[1:])...), nil
 }
 
 // DecodeDraft decodes what EncodeDraft made.
@@ -67,7 +87,23 @@ func DecodeDraft(b []byte, d *flows.Draft) error {
 	if len(b) == 0 {
 		return errors.New("decode draft: empty value")
 	}
-	if b[0] == deflated {
+	switch b[0] {
+	case plain:
+		return decodeCBOR(b[1:], d)
+	case s2Block:
+		n, err := s2.DecodedLen(b[1:])
+		if err != nil {
+			return fmt.Errorf("decompress draft: %w", err)
+		}
+		if n > maxDraft {
+			return fmt.Errorf("decompress draft: %d bytes, more than %d", n, maxDraft)
+		}
+		raw, err := s2.Decode(nil, b[1:])
+		if err != nil {
+			return fmt.Errorf("decompress draft: %w", err)
+		}
+		return decodeCBOR(raw, d)
+	case deflated:
 		r := readers.Get().(io.ReadCloser)
 		defer readers.Put(r)
 		if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1:]), nil); err != nil {
@@ -80,6 +116,13 @@ func DecodeDraft(b []byte, d *flows.Draft) error {
 		b = js
 	}
 	if err := json.Unmarshal(b, d); err != nil {
+		return fmt.Errorf("decode draft: %w", err)
+	}
+	return nil
+}
+
+func decodeCBOR(b []byte, d *flows.Draft) error {
+	if err := decMode.Unmarshal(b, d); err != nil {
 		return fmt.Errorf("decode draft: %w", err)
 	}
 	return nil

@@ -1,6 +1,9 @@
 package codec
 
 import (
+	"bytes"
+	"compress/flate"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,9 +14,9 @@ import (
 
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
-		name         string
-		d            flows.Draft
-		wantDeflated bool
+		name           string
+		d              flows.Draft
+		wantCompressed bool
 	}{
 		{"zero", flows.Draft{UnitID: 1}, false},
 		{"small", flows.Draft{UnitID: 2, Rev: 3, Answers: map[string]flows.Answer{"essays": {Num: 4}}}, false},
@@ -25,8 +28,11 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("EncodeDraft(%s) error: %v", tt.name, err)
 		}
-		if got := b[0] == deflated; got != tt.wantDeflated {
-			t.Errorf("EncodeDraft(%s): deflated %v, want %v", tt.name, got, tt.wantDeflated)
+		if got := b[0] == s2Block; got != tt.wantCompressed {
+			t.Errorf("EncodeDraft(%s): compressed %v, want %v", tt.name, got, tt.wantCompressed)
+		}
+		if js, _ := json.Marshal(tt.d); len(b) > len(js)*4/5 && tt.wantCompressed {
+			t.Errorf("EncodeDraft(%s) = %d bytes for %d bytes of JSON, want at least a fifth less", tt.name, len(b), len(js))
 		}
 		var got flows.Draft
 		if err := DecodeDraft(b, &got); err != nil {
@@ -38,8 +44,46 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecodeOlder: drafts stored before CBOR, as JSON or deflated JSON,
+// still decode.
+func TestDecodeOlder(t *testing.T) {
+	want := storetest.FullDraft(7)
+	js, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromJSON flows.Draft
+	if err := DecodeDraft(js, &fromJSON); err != nil || !reflect.DeepEqual(fromJSON, want) {
+		t.Errorf("DecodeDraft(JSON) = %+v, %v; want %+v", fromJSON, err, want)
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(deflated)
+	w, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(js); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got flows.Draft
+	if err := DecodeDraft(buf.Bytes(), &got); err != nil {
+		t.Fatalf("DecodeDraft(deflated) error: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodeDraft(deflated) = %+v, want %+v", got, want)
+	}
+}
+
 func TestDecodeBad(t *testing.T) {
-	for _, b := range [][]byte{nil, {0}, {0, 1, 2, 3}, []byte("{"), []byte("[]")} {
+	full, err := EncodeDraft(storetest.FullDraft(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := full[:len(full)/2]
+	for _, b := range [][]byte{nil, {0}, {0, 1, 2, 3}, {1}, {1, 0xff}, {2}, {2, 0xff, 0xff, 0xff, 0xff, 0x0f}, truncated, []byte("{"), []byte("[]")} {
 		var d flows.Draft
 		if err := DecodeDraft(b, &d); err == nil {
 			t.Errorf("DecodeDraft(%q) error = nil, want an error", b)
