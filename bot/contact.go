@@ -92,10 +92,13 @@ func (b *Bot) contact(ctx context.Context, userID int64) (flows.Contact, error) 
 	return c, nil
 }
 
+// maxCachedContacts bounds the contact cache (a miss costs one store read).
+const maxCachedContacts = 1024
+
 func (b *Bot) rememberContact(c flows.Contact) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.contacts) >= 4096 {
+	if len(b.contacts) >= maxCachedContacts {
 		clear(b.contacts)
 	}
 	b.contacts[c.UserID] = c
