@@ -2,8 +2,8 @@
 // for a single machine and a single process.
 //
 // Every method is one bbolt transaction, so every method is atomic and
-// bbolt's single writer serialises all changes. Values are JSON (drafts
-// deflated when large, see storage/internal/codec); keys of ids
+// bbolt's single writer serialises all changes. Values are JSON, drafts
+// CBOR (see storage/internal/codec); keys of ids
 // are 8-byte big-endian with the sign bit flipped, so they sort numerically.
 //
 // Buckets:
@@ -14,7 +14,7 @@
 //	unit_invites   unit id ‖ hash → ∅ (index for Invites)
 //	contacts       user id → Contact
 //	unit_contacts  unit id ‖ user id → ∅ (index for Contacts and Apply's contact check)
-//	drafts         unit id → rev (8 bytes) ‖ Draft (storage/internal/codec: JSON, deflated if large)
+//	drafts         unit id → rev (8 bytes) ‖ Draft (storage/internal/codec: CBOR, S2-compressed if large)
 //	applied_ids    update id ‖ unit id → time (Apply's dedupe, kept seenKeep)
 //	reports        unit id → bucket: seq → Report
 //	settings       key → value

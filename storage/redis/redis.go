@@ -6,7 +6,7 @@
 // Keys of one unit carry the hash tag {u:<id>}, so that every key a per-unit
 // script touches hashes to one Cluster slot:
 //
-//	rb:{u:42}:draft     hash: rev, data (Draft, storage/internal/codec: JSON, deflated if large), op (id of the Apply call that wrote it)
+//	rb:{u:42}:draft     hash: rev, data (Draft, storage/internal/codec: CBOR, S2-compressed if large), op (id of the Apply call that wrote it)
 //	rb:{u:42}:seen      sorted set: update ids applied to the unit, scored by time in ms; trimmed to seenKeep
 //	rb:{u:42}:reports   list of Report JSON, oldest first
 //	rb:{u:42}:contacts  hash: user id → Contact JSON (the truth about who is a contact)
