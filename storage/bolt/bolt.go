@@ -112,11 +112,7 @@ func open(path string, timeout time.Duration) (*Store, error) {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
 		}
-		// Before applied_ids, Apply's update ids were keyed unit first.
-		if tx.Bucket([]byte("applied")) != nil {
-			return tx.DeleteBucket([]byte("applied"))
-		}
-		return nil
+		return migrateApplied(tx)
 	})
 	if err != nil {
 		_ = db.Close()
@@ -130,6 +126,27 @@ func open(path string, timeout time.Duration) (*Store, error) {
 	// (0.43).
 	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Store{db: db, now: time.Now}, nil
+}
+
+// migrateApplied moves Apply's update ids from the bucket "applied", keyed
+// unit id ‖ update id before applied_ids, to applied_ids, so that an update
+// Telegram redelivers after an upgrade is still recognised.
+func migrateApplied(tx *bbolt.Tx) error {
+	old := tx.Bucket([]byte("applied"))
+	if old == nil {
+		return nil
+	}
+	applied := tx.Bucket(bApplied)
+	err := old.ForEach(func(k, v []byte) error {
+		if len(k) != 16 {
+			return nil
+		}
+		return applied.Put(id2(decodeID(k[8:]), decodeID(k[:8])), slices.Clone(v))
+	})
+	if err != nil {
+		return fmt.Errorf("move applied update ids: %w", err)
+	}
+	return tx.DeleteBucket([]byte("applied"))
 }
 
 // Close closes the file. It may be called more than once.

@@ -193,3 +193,53 @@ func BenchmarkServiceStep(b *testing.B) {
 		}
 	}
 }
+
+// TestMigrateApplied: update ids stored before applied_ids (keyed unit id
+// first) are moved on open, so an update redelivered after an upgrade is
+// still refused as a duplicate.
+func TestMigrateApplied(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reportbot.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.AddUnit(ctx, flows.Unit{Name: "柳林县双拥工作领导小组", Category: "county"})
+	if err != nil {
+		t.Fatalf("AddUnit error: %v", err)
+	}
+	if err := s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 700, Draft: flows.Draft{UnitID: u.ID, Rev: 1}}); err != nil {
+		t.Fatalf("Apply error: %v", err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		old, err := tx.CreateBucket([]byte("applied"))
+		if err != nil {
+			return err
+		}
+		return old.Put(id2(u.ID, 701), putTime(time.Now()))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = mustOpenPath(t, path)
+	err = s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 701, FromRev: 1, Draft: flows.Draft{UnitID: u.ID, Rev: 2}})
+	if !errors.Is(err, flows.ErrDuplicate) {
+		t.Errorf("Apply(update 701 stored before the upgrade) error = %v, want ErrDuplicate", err)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket([]byte("applied")) != nil {
+			t.Error(`bucket "applied" still there after the move`)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 702, FromRev: 1, Draft: flows.Draft{UnitID: u.ID, Rev: 2}}); err != nil {
+		t.Errorf("Apply(new update 702) error: %v", err)
+	}
+}
