@@ -132,9 +132,9 @@ func (p *botProc) start(ctx context.Context) error {
 	}
 }
 
-// kill kills the current instance with SIGKILL, as a crash would, and
-// waits for it to be gone.
-func (p *botProc) kill() {
+// detach moves the current instance, if any, to the past ones and reads its
+// RSS one last time, before it is signalled.
+func (p *botProc) detach() *instance {
 	p.mu.Lock()
 	in := p.cur
 	p.cur = nil
@@ -142,10 +142,19 @@ func (p *botProc) kill() {
 		p.past = append(p.past, in)
 	}
 	p.mu.Unlock()
+	if in != nil {
+		in.readRSS()
+	}
+	return in
+}
+
+// kill kills the current instance with SIGKILL, as a crash would, and
+// waits for it to be gone.
+func (p *botProc) kill() {
+	in := p.detach()
 	if in == nil {
 		return
 	}
-	in.readRSS()
 	_ = in.cmd.Process.Signal(syscall.SIGKILL)
 	<-in.exited
 }
@@ -153,17 +162,10 @@ func (p *botProc) kill() {
 // stop stops the current instance gracefully (SIGTERM: it drains what it
 // is handling), killing it after grace.
 func (p *botProc) stop(grace time.Duration) error {
-	p.mu.Lock()
-	in := p.cur
-	p.cur = nil
-	if in != nil {
-		p.past = append(p.past, in)
-	}
-	p.mu.Unlock()
+	in := p.detach()
 	if in == nil {
 		return nil
 	}
-	in.readRSS()
 	_ = in.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-in.exited:
