@@ -190,7 +190,7 @@ func (s *Server) start(bin string) error {
 			return fmt.Errorf("redis-server on port %d exited at start:\n%s", s.port, out.String())
 		default:
 		}
-		err := ping(addr)
+		err := answersAs(addr, cmd.Process.Pid)
 		if err == nil && s.opts.Cluster {
 			err = s.clusterReady(addr)
 		}
@@ -203,6 +203,24 @@ func (s *Server) start(bin string) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// answersAs checks that the server on addr answers and is process pid: a
+// port found free can be taken by another test's server before ours binds
+// it, and ours then exits while the other answers; without this check two
+// tests would share one server (and see each other's data).
+func answersAs(addr string, pid int) error {
+	if err := ping(addr); err != nil {
+		return err
+	}
+	info, err := do(addr, "INFO", "server")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(info, "\r\nprocess_id:"+strconv.Itoa(pid)+"\r\n") {
+		return fmt.Errorf("port %s is answered by another redis-server, not process %d", addr, pid)
+	}
+	return nil
 }
 
 // ping sends PING and wants PONG.
