@@ -1,25 +1,27 @@
 // Package bot is reportbot's Telegram adapter: it turns updates into engine
-// inputs and commands, and replies into Bot API calls. Intake (long polling
-// or webhook) is our own, so that an update is confirmed to Telegram only
-// after its effects are stored; every outgoing call goes through the
-// rate-limited Sender.
+// inputs and commands, and what they say into the store's outbox. Intake
+// (long polling or webhook) is our own, so that an update is confirmed to
+// Telegram as soon as its effects — the state change and its messages — are
+// stored, never after they are sent; the outbox (bot/outbox) delivers the
+// messages. Every Bot API call goes through one client (bot/telegram).
 package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	tgbot "github.com/go-telegram/bot"
-
+	"reportbot/bot/outbox"
+	"reportbot/bot/telegram"
 	"reportbot/flows"
 )
 
@@ -33,9 +35,12 @@ type Config struct {
 	AdminIDs      []int64
 	WebhookURL    string // set → webhook mode; empty → long polling
 	WebhookSecret string
-	Limits        Limits
+	Limits        outbox.Limits
 	PollTimeout   time.Duration // long polling timeout; default 25 s
 	Concurrency   int           // chats handled at once; default 64
+	// OutageRetry is how long (polling) an update waits for an unreachable
+	// store before it is dropped; default 10 minutes.
+	OutageRetry time.Duration
 }
 
 // Hooks lets the process observe the bot (metrics) without this package
@@ -43,30 +48,32 @@ type Config struct {
 type Hooks struct {
 	// Update is called once per handled update.
 	Update func(kind, outcome string, d time.Duration)
-	// Sent, Throttled, Retried count outgoing calls.
-	Sent, Throttled, Retried func()
+	// Sent, Throttled, Retried count outgoing calls; Dropped counts
+	// best-effort messages not sent.
+	Sent, Throttled, Retried, Dropped func()
 }
 
 // Bot is the Telegram side of reportbot.
 type Bot struct {
-	cfg      Config
-	log      *slog.Logger
-	api      *tgbot.Bot
-	svc      *flows.Service
-	store    flows.Store
-	camp     *flows.Campaign
-	sender   *Sender
-	hooks    Hooks
-	httpc    *http.Client // long polling and setup calls
-	apic     *http.Client // the API client: go-telegram's and our hot-path calls (api.go)
-	username string
-	disp     *dispatcher
-	sched    atomic.Pointer[Scheduler] // set by NewScheduler; nil until then
+	cfg       Config
+	log       *slog.Logger
+	tg        *telegram.Client
+	svc       *flows.Service
+	store     flows.Store
+	camp      *flows.Campaign
+	out       *outbox.Outbox
+	hooks     Hooks
+	username  string
+	token     string // names this process in claims
+	disp      *dispatcher
+	sched     atomic.Pointer[Scheduler] // set by NewScheduler; nil until then
+	strangers *strangers
+	standby   atomic.Bool
 
 	mu       sync.Mutex
 	contacts map[int64]flows.Contact // user id → contact; a guess, the store decides
 	running  bool                    // intake is running (for /healthz)
-	failures map[int64]int           // update id → failed attempts
+	done     *doneIDs                // update ids handled lately
 }
 
 // New builds the bot and its go-telegram client. It asks Telegram who the
@@ -82,57 +89,53 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
 	}
+	if cfg.OutageRetry <= 0 {
+		cfg.OutageRetry = 10 * time.Minute
+	}
 	b := &Bot{
-		cfg:      cfg,
-		log:      logger,
-		svc:      svc,
-		store:    svc.Store,
-		camp:     svc.Campaign,
-		hooks:    hooks,
-		httpc:    &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
-		contacts: map[int64]flows.Contact{},
-		failures: map[int64]int{},
+		cfg:       cfg,
+		log:       logger,
+		svc:       svc,
+		store:     svc.Store,
+		camp:      svc.Campaign,
+		hooks:     hooks,
+		token:     processToken(),
+		strangers: newStrangers(),
+		contacts:  map[int64]flows.Contact{},
+		done:      newDoneIDs(8192),
 	}
-	opts := []SenderOption{WithRedactToken(cfg.Token)}
-	if hooks.Sent != nil || hooks.Throttled != nil || hooks.Retried != nil {
-		opts = append(opts, WithSenderHooks(hooks.Sent, hooks.Throttled, hooks.Retried))
-	}
-	b.sender = NewSender(cfg.Limits, logger, opts...)
-	b.apic = &http.Client{Timeout: 60 * time.Second, Transport: newAPITransport(cfg.Concurrency)}
-	api, err := tgbot.New(cfg.Token,
-		tgbot.WithServerURL(cfg.APIURL),
-		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.PollTimeout, b.apic),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("telegram client: %w", b.redact(err))
-	}
-	b.api = api
+	httpc := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: newAPITransport(cfg.Concurrency)}
+	b.tg = telegram.New(cfg.APIURL, cfg.Token, httpc)
 	for attempt := 0; ; attempt++ {
-		me, err := api.GetMe(ctx)
+		me, err := b.tg.GetMe(ctx)
 		if err == nil {
 			b.username = me.Username
 			break
 		}
-		if errors.Is(err, tgbot.ErrorUnauthorized) || ctx.Err() != nil || attempt >= 4 {
-			return nil, fmt.Errorf("ask telegram who the bot is (check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL): %w", b.redact(err))
+		var te *telegram.Error
+		if errors.As(err, &te) && te.Code == http.StatusUnauthorized || ctx.Err() != nil || attempt >= 4 {
+			return nil, fmt.Errorf("ask telegram who the bot is (check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL): %w", err)
 		}
-		logger.Warn("getMe failed, retrying", "err", b.redact(err), "attempt", attempt+1)
+		logger.Warn("getMe failed, retrying", "err", err, "attempt", attempt+1)
 		select {
 		case <-time.After(time.Duration(attempt+1) * time.Second):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-	b.disp = newDispatcher(cfg.Concurrency, b.handleSafely)
+	b.out = outbox.New(svc.Store, b.tg, outboxChats{b}, logger, outbox.Config{
+		Limits: cfg.Limits,
+		Hooks:  outbox.Hooks{Sent: hooks.Sent, Throttled: hooks.Throttled, Retried: hooks.Retried, Dropped: hooks.Dropped},
+	})
+	b.disp = newDispatcher(cfg.Concurrency, b.handleUpdate)
 	return b, nil
 }
 
 // Username is the bot's Telegram username (without @).
 func (b *Bot) Username() string { return b.username }
 
-// Sender is the bot's rate-limited sender, shared with the scheduler.
-func (b *Bot) Sender() *Sender { return b.sender }
+// Outbox is the bot's sender (tests wait for it to be idle).
+func (b *Bot) Outbox() *outbox.Outbox { return b.out }
 
 // Service is the form service the bot runs on (its store, campaign and
 // clock), for the demo and tests that reach into a running bot.
@@ -140,6 +143,13 @@ func (b *Bot) Service() *flows.Service { return b.svc }
 
 // Scheduler is the scheduler made for the bot by NewScheduler, nil before.
 func (b *Bot) Scheduler() *Scheduler { return b.sched.Load() }
+
+// Standby reports whether this process waits as a hot standby (another
+// holds the lease), which is healthy.
+func (b *Bot) Standby() bool { return b.standby.Load() }
+
+// SetStandby is told by the lease whether this process is a standby.
+func (b *Bot) SetStandby(v bool) { b.standby.Store(v) }
 
 // Running reports whether intake is running.
 func (b *Bot) Running() bool {
@@ -168,48 +178,56 @@ var commands = []struct{ cmd, desc string }{
 // Setup registers the command menu and the webhook (or deletes any webhook
 // in polling mode).
 func (b *Bot) Setup(ctx context.Context) error {
-	var cmds []map[string]string
+	cmds := make([]telegram.Command, 0, len(commands))
 	for _, c := range commands {
-		cmds = append(cmds, map[string]string{"command": c.cmd, "description": c.desc})
+		cmds = append(cmds, telegram.Command{Command: c.cmd, Description: c.desc})
 	}
-	if err := b.call(ctx, "setMyCommands", map[string]any{"commands": cmds}, nil); err != nil {
+	if err := b.tg.SetMyCommands(ctx, cmds); err != nil {
 		return fmt.Errorf("set command menu: %w", err)
 	}
 	if b.cfg.WebhookURL != "" {
-		params := map[string]any{
-			"url":             b.cfg.WebhookURL,
-			"secret_token":    b.cfg.WebhookSecret,
-			"allowed_updates": allowedUpdates,
-			"max_connections": 40,
-		}
-		if err := b.call(ctx, "setWebhook", params, nil); err != nil {
+		if err := b.tg.SetWebhook(ctx, b.cfg.WebhookURL, b.cfg.WebhookSecret, allowedUpdates, 40); err != nil {
 			return fmt.Errorf("register webhook: %w", err)
 		}
 		return nil
 	}
-	if err := b.call(ctx, "deleteWebhook", map[string]any{"drop_pending_updates": false}, nil); err != nil {
+	if err := b.tg.DeleteWebhook(ctx); err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	return nil
 }
 
-// Close waits for updates in flight to finish.
+// Close waits for updates in flight, then stops the outbox (messages not
+// yet sent stay in the store for the next start).
 func (b *Bot) Close() {
 	b.disp.close()
+	b.out.Close()
 }
 
 // redact removes the bot token from an error (request URLs carry it).
-func (b *Bot) redact(err error) error {
-	if err == nil {
-		return nil
+func (b *Bot) redact(err error) error { return b.tg.Redact(err) }
+
+// processToken names this process in claims: random, so that a restarted
+// process does not take over a crashed run's claim before it expires.
+func processToken() string {
+	var p [12]byte
+	_, _ = rand.Read(p[:])
+	return base64.RawURLEncoding.EncodeToString(p[:])
+}
+
+// Run is the work of the deployment's active process (see bot/lease): it
+// delivers the outbox and, in polling mode, polls Telegram, until ctx ends.
+// In webhook mode every replica takes updates (WebhookHandler); only the
+// active one sends.
+func (b *Bot) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { b.out.Run(ctx) })
+	var err error
+	if b.cfg.WebhookURL == "" {
+		err = b.Poll(ctx)
+	} else {
+		<-ctx.Done()
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = fmt.Errorf("%s %s: %w", strings.ToLower(ue.Op), "telegram api", ue.Err)
-	}
-	msg := err.Error()
-	if b.cfg.Token != "" && strings.Contains(msg, b.cfg.Token) {
-		return errors.New(strings.ReplaceAll(msg, b.cfg.Token, "<token>"))
-	}
+	wg.Wait()
 	return err
 }

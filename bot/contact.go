@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-telegram/bot/models"
 
@@ -16,20 +17,64 @@ const (
 	msgNotBound = "您还没有绑定填报单位，无法填报。请使用市双拥办发给您的邀请链接完成绑定；如没有收到链接，请联系市双拥办。"
 )
 
-// handlePrivate handles a message in a private chat.
+// handlePrivate handles a message in a private chat. A /start with an
+// invite token binds (Bind is idempotent in the store, so it needs no
+// claim). Everything else from a stranger — neither a contact nor an
+// admin — is answered best-effort and costs no store write; a stranger who
+// floods is ignored for a while. A contact's or an admin's commands run
+// once (claim → run → commit).
 func (b *Bot) handlePrivate(ctx context.Context, u *update) error {
+	if u.cmd == "start" && u.args != "" {
+		if b.strangers.flooding(u.userID, time.Now()) {
+			u.outcome = "ignored"
+			return nil
+		}
+		return b.bind(ctx, u)
+	}
+	stranger, err := b.isStranger(ctx, u.userID)
+	if err != nil {
+		return err
+	}
+	if !stranger {
+		return b.private(ctx, u, b.onceOnly)
+	}
+	if b.strangers.flooding(u.userID, time.Now()) {
+		u.outcome = "ignored"
+		return nil
+	}
+	bestEffort(ctx)
+	return b.private(ctx, u, func(ctx context.Context, u *update, h func(context.Context, *update) error) error {
+		return h(ctx, u)
+	})
+}
+
+// isStranger reports whether the user is neither an admin nor a contact.
+func (b *Bot) isStranger(ctx context.Context, userID int64) (bool, error) {
+	if b.isAdmin(userID) {
+		return false, nil
+	}
+	_, err := b.contact(ctx, userID)
+	if errors.Is(err, flows.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load contact %d: %w", userID, err)
+	}
+	return false, nil
+}
+
+// private routes a private message; once runs a command's handler (once
+// only, or directly for a stranger).
+func (b *Bot) private(ctx context.Context, u *update, once func(context.Context, *update, func(context.Context, *update) error) error) error {
 	switch u.cmd {
 	case "start":
-		if u.args == "" {
-			return b.onceOnly(ctx, u, b.startWithoutToken)
-		}
-		return b.onceOnly(ctx, u, b.bind)
+		return once(ctx, u, b.startWithoutToken)
 	case "help":
-		return b.onceOnly(ctx, u, b.help)
+		return once(ctx, u, b.help)
 	case "report", "status", "cancel":
 		return b.contactInput(ctx, u, flows.Input{Cmd: u.cmd})
 	case "handover":
-		return b.onceOnly(ctx, u, b.handover)
+		return once(ctx, u, b.handover)
 	case "":
 		in := flows.Input{Text: u.text}
 		if f := fileOf(u.msg); f != nil {
@@ -41,20 +86,20 @@ func (b *Bot) handlePrivate(ctx context.Context, u *update) error {
 	if isAdminCommand(u.cmd) {
 		if !b.isAdmin(u.userID) {
 			u.outcome = "refused"
-			return b.onceOnly(ctx, u, func(ctx context.Context, u *update) error {
+			return once(ctx, u, func(ctx context.Context, u *update) error {
 				b.sendText(ctx, u.chatID, "抱歉，/"+u.cmd+" 是管理员命令，您没有权限使用。如需管理单位，请联系市双拥办的管理员。")
 				return nil
 			})
 		}
-		return b.onceOnly(ctx, u, b.handleAdmin)
+		return once(ctx, u, b.handleAdmin)
 	}
 	if isOfficeCommand(u.cmd) {
-		return b.onceOnly(ctx, u, func(ctx context.Context, u *update) error {
+		return once(ctx, u, func(ctx context.Context, u *update) error {
 			b.sendText(ctx, u.chatID, "/"+u.cmd+" 只能在市双拥办的工作群中使用。")
 			return nil
 		})
 	}
-	return b.onceOnly(ctx, u, func(ctx context.Context, u *update) error {
+	return once(ctx, u, func(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "不认识的命令 /"+u.cmd+"。发送 /help 查看可用命令。")
 		return nil
 	})
@@ -132,6 +177,7 @@ func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error
 	ct, err := b.contact(ctx, u.userID)
 	if errors.Is(err, flows.ErrNotFound) {
 		u.outcome = "unbound"
+		bestEffort(ctx)
 		if u.cb != nil {
 			b.removeKeyboard(ctx, u.chatID, u.cbMsgID)
 		}
@@ -151,7 +197,7 @@ func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error
 		}
 		b.rememberContact(ct)
 	}
-	res, err := b.svc.Handle(ctx, u.id, ct, in)
+	res, err := b.svc.Handle(ctx, u.id, ct, in, flows.Origin{Chat: u.chatID, Pressed: u.cbMsgID})
 	var ue *flows.UserError
 	if errors.As(err, &ue) {
 		b.forgetContact(u.userID)
@@ -166,10 +212,9 @@ func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error
 	if !res.Changed {
 		u.outcome = "unchanged"
 	}
-	b.sendReplies(ctx, u.chatID, u.cbMsgID, res.Replies)
+	u.pushed = res.Outbox
 	if res.Report != nil {
 		u.outcome = "submitted"
-		b.postSubmission(ctx, *res.Report)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"reportbot/flows"
 )
@@ -79,51 +78,6 @@ func (b *Bot) followMigration(ctx context.Context, oldID, newID int64) error {
 	}
 	b.log.Info("office group migrated to a supergroup", "chat_id", oldID, "new_chat_id", newID)
 	return nil
-}
-
-// postSubmission tells the office group about a submitted version, with
-// the key figures and the report document (resent by file id).
-func (b *Bot) postSubmission(ctx context.Context, rep flows.Report) {
-	group, err := b.officeGroup(ctx)
-	if err != nil || group == 0 {
-		if err != nil {
-			b.log.Error("post submission", "unit", rep.UnitID, "err", err)
-		}
-		return
-	}
-	unit, err := b.store.Unit(ctx, rep.UnitID)
-	if err != nil {
-		b.log.Error("post submission: load unit", "unit", rep.UnitID, "err", err)
-		return
-	}
-	text := b.camp.SubmissionText(unit, rep)
-	if err := b.send(ctx, group, flows.Reply{Text: text}); err != nil {
-		var mig *MigratedError
-		if !errors.As(err, &mig) {
-			return
-		}
-		group = mig.NewChatID
-		if err := b.send(ctx, group, flows.Reply{Text: text}); err != nil {
-			return
-		}
-	}
-	for _, q := range b.camp.Questions() {
-		if q.Type != flows.TypeDocument {
-			continue
-		}
-		for _, f := range rep.Answers[q.ID].Files {
-			caption := fmt.Sprintf("%s · %s · 第 %d 版", unit.Name, strings.TrimSuffix(q.Prompt, "："), rep.Version)
-			_ = b.sendDocument(ctx, group, f, truncateRunes(caption, 1000), nil)
-		}
-	}
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // handover: a contact hands the unit to a colleague with a fresh invite;

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -36,13 +39,16 @@ type update struct {
 	unit     int64  // for the log line
 	step     string // for the log line
 	outcome  string
+	claimed  bool             // claimed by onceOnly: committed even without messages
+	pushed   []flows.Outgoing // written by the engine with the draft
 }
 
-// handleSafely handles one update: it recovers a panic (the user gets an
-// apology, the error is logged, the bot lives) and logs one line per
-// update. It returns an error only when the update must be delivered again
-// (its effects could not be stored).
-func (b *Bot) handleSafely(up *models.Update) (err error) {
+// handleSafely handles one update once: it recovers a panic (the user
+// gets an apology, the error is logged, the bot lives) and logs one line
+// per attempt. What the handler says is committed to the outbox before it
+// returns (commitEffects). An error means the update's effects could not
+// be stored; the caller (handleUpdate) decides whether to try again.
+func (b *Bot) handleSafely(up *models.Update, attempt int) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
 	defer cancel()
 	start := time.Now()
@@ -52,9 +58,7 @@ func (b *Bot) handleSafely(up *models.Update) (err error) {
 		if r := recover(); r != nil {
 			b.log.Error("panic while handling update", "update_id", u.id, "chat_id", u.chatID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			u.outcome = "panic"
-			if u.chatID != 0 {
-				b.sendText(ctx, u.chatID, msgSorry)
-			}
+			b.apologise(u.chatID)
 			err = nil // do not redeliver a poison update
 		}
 		d := time.Since(start)
@@ -63,49 +67,118 @@ func (b *Bot) handleSafely(up *models.Update) (err error) {
 			b.hooks.Update(u.kind, u.outcome, d)
 		}
 	}()
-	if err := b.handle(ctx, u); err != nil {
-		u.outcome = "error"
-		tries := b.failedOnce(u.id)
-		b.log.Error("handle update", "update_id", u.id, "chat_id", u.chatID, "attempt", tries, "err", b.redact(err))
-		if u.chatID != 0 && tries == 1 {
-			b.sendText(ctx, u.chatID, msgSorry) // once, not at every redelivery
-		}
-		if isStoreDown(err) && tries < maxUpdateAttempts {
-			return err
-		}
-		b.log.Error("giving up on update", "update_id", u.id, "chat_id", u.chatID)
+	ctx, eff := withEffects(ctx)
+	err = b.handle(ctx, u)
+	if err == nil {
+		err = b.commitEffects(ctx, u, eff)
 	}
-	b.forgetFailures(u.id)
+	if err != nil {
+		u.outcome = "error"
+		b.log.Error("handle update", "update_id", u.id, "chat_id", u.chatID, "attempt", attempt, "err", b.redact(err))
+		return fmt.Errorf("update %d: %w", u.id, err)
+	}
 	return nil
 }
 
-// maxUpdateAttempts bounds how often one update is tried when handling it
-// keeps failing (the store is down, or a bug): then it is dropped, so that
-// one update cannot block its chat forever.
-const maxUpdateAttempts = 8
-
-// failedOnce counts a failed attempt at an update and returns the count.
-func (b *Bot) failedOnce(id int64) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.failures) > 10000 {
-		clear(b.failures)
+// handleUpdate handles an update until its effects are stored. While the
+// store is unreachable it tries again with a growing pause, for up to
+// Config.OutageRetry (polling; Telegram keeps updates a day), and the
+// chat's later updates wait behind it; other failures are tried a few
+// times and then dropped with an apology, so that one update cannot block
+// its chat for good. An update already handled by this process (its batch
+// came back) is not handled again. It returns an error only when the update
+// must come back later: the bot is stopping, or (webhook) the store is
+// still unreachable.
+func (b *Bot) handleUpdate(ctx context.Context, up *models.Update, outage time.Duration) error {
+	if b.done.has(up.ID) {
+		return nil
 	}
-	b.failures[id]++
-	return b.failures[id]
+	start := time.Now()
+	delay := time.Second
+	for attempt := 1; ; attempt++ {
+		err := b.handleSafely(up, attempt)
+		if err == nil {
+			b.done.add(up.ID)
+			return nil
+		}
+		unreachable := isUnreachable(err)
+		switch {
+		case unreachable && time.Since(start)+delay <= outage:
+		case !unreachable && attempt < maxUpdateAttempts:
+			delay = time.Second
+		case unreachable && outage == 0:
+			return err // webhook: Telegram delivers it again
+		default:
+			b.log.Error("giving up on update", "update_id", up.ID, "attempts", attempt, "err", b.redact(err))
+			b.apologise(chatOf(up))
+			b.done.add(up.ID)
+			return nil
+		}
+		if sleepCtx(ctx, delay) != nil {
+			return errClosed
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
 }
 
-func (b *Bot) forgetFailures(id int64) {
-	b.mu.Lock()
-	delete(b.failures, id)
-	b.mu.Unlock()
+// maxUpdateAttempts bounds how often an update whose handling fails for
+// another reason than an unreachable store (a bug) is tried.
+const maxUpdateAttempts = 3
+
+// isUnreachable reports whether err means the store could not be reached
+// (a network error, a refused or reset connection, a timeout): worth
+// waiting for, unlike an error that would come back every time.
+func isUnreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errClaimed)
 }
 
-// isStoreDown reports whether an error means the update should come back
-// later rather than be dropped.
-func isStoreDown(err error) bool {
-	var ue *flows.UserError
-	return err != nil && !errors.As(err, &ue) && !errors.Is(err, context.Canceled)
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// commitEffects writes what the handler said to the outbox, once per
+// update (a redelivered update's messages are not written again), and
+// hands them to the sender. Messages the engine already wrote with its
+// draft (u.pushed) are handed over too; best-effort replies are tried
+// without being stored.
+func (b *Bot) commitEffects(ctx context.Context, u *update, eff *effects) error {
+	b.out.Push(u.pushed...)
+	if len(eff.msgs) == 0 && !u.claimed {
+		return nil
+	}
+	if eff.bestEffort && !u.claimed {
+		for _, m := range eff.msgs {
+			b.out.Try(m)
+		}
+		return nil
+	}
+	first, err := b.svc.Commit(ctx, u.id, eff.msgs)
+	if err != nil {
+		return err
+	}
+	if first {
+		b.out.Push(eff.msgs...)
+	}
+	return nil
+}
+
+// apologise tells the user that their action failed on our side, if the
+// limits have room (it is not stored: the store may be what failed).
+func (b *Bot) apologise(chat int64) {
+	if chat != 0 {
+		b.out.Try(flows.Outgoing{Chat: chat, Kind: flows.OutText, Text: msgSorry, At: b.svc.Now()})
+	}
 }
 
 func parseUpdate(up *models.Update, username string) *update {
@@ -199,37 +272,70 @@ func (b *Bot) handle(ctx context.Context, u *update) error {
 	case u.cb != nil:
 		return b.handleCallback(ctx, u)
 	case !u.private:
-		return b.onceOnly(ctx, u, b.handleGroup)
+		return b.routeGroup(ctx, u)
 	default:
 		return b.handlePrivate(ctx, u)
 	}
 }
 
-// onceOnly runs a handler whose effects are not deduplicated by the
-// store's transitions (commands): it is skipped when the update was already
-// handled, and recorded after it was.
-func (b *Bot) onceOnly(ctx context.Context, u *update, h func(context.Context, *update) error) error {
-	done, err := b.store.Processed(ctx, u.id)
-	if err != nil {
-		return fmt.Errorf("check update %d: %w", u.id, err)
-	}
-	if done {
-		u.outcome = "duplicate"
+// routeGroup routes a group message. Chatter is not for us and costs
+// nothing; commands in the office group (and an admin's /setgroup) run
+// once; commands in any other group are answered best-effort, and a user
+// who floods them is ignored for a while.
+func (b *Bot) routeGroup(ctx context.Context, u *update) error {
+	if u.cmd == "" {
 		return nil
 	}
-	if err := h(ctx, u); err != nil {
+	if u.cmd == "setgroup" && b.isAdmin(u.userID) {
+		return b.onceOnly(ctx, u, b.handleGroup)
+	}
+	group, err := b.officeGroup(ctx)
+	if err != nil {
 		return err
 	}
-	if _, err := b.store.Seen(ctx, u.id); err != nil {
-		return fmt.Errorf("record update %d: %w", u.id, err)
+	if group == u.chatID {
+		return b.onceOnly(ctx, u, b.handleGroup)
 	}
-	return nil
+	if b.strangers.flooding(u.userID, time.Now()) {
+		u.outcome = "ignored"
+		return nil
+	}
+	bestEffort(ctx)
+	return b.handleGroup(ctx, u)
 }
+
+// onceOnly runs a handler whose effects are not deduplicated by the
+// store's transitions (commands): claim → run → commit. The update is
+// claimed before the handler runs, so that a redelivery or a second
+// replica does not run it while it runs or after it was committed; the
+// commit (commitEffects) marks it done with its messages in one write. A
+// run that crashed holds its claim until claimTTL passes.
+func (b *Bot) onceOnly(ctx context.Context, u *update, h func(context.Context, *update) error) error {
+	st, err := b.svc.Claim(ctx, u.id, b.token, claimTTL)
+	if err != nil {
+		return err
+	}
+	switch st {
+	case flows.Done:
+		u.outcome = "duplicate"
+		return nil
+	case flows.Busy:
+		return fmt.Errorf("update %d: %w", u.id, errClaimed)
+	}
+	u.claimed = true
+	return h(ctx, u)
+}
+
+// claimTTL bounds how long a command's claim outlives a crashed run.
+const claimTTL = 2 * time.Minute
+
+// errClaimed: another run holds the update's claim; it comes back later.
+var errClaimed = errors.New("claimed by another run")
 
 // handleCallback answers the callback query (the client spins until we do)
 // and routes the pressed button.
 func (b *Bot) handleCallback(ctx context.Context, u *update) error {
-	defer b.answerCallback(ctx, u.cb.ID, "")
+	b.out.Answer(u.cb.ID, "")
 	data := u.cb.Data
 	switch {
 	case strings.HasPrefix(data, adminPrefix):

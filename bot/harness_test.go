@@ -61,6 +61,11 @@ type harnessOptions struct {
 	tg       *telegramtest.Server
 	webhook  bool // webhook intake instead of polling (the test serves WebhookHandler)
 	logTo    io.Writer
+	// wrap, if set, puts a wrapper (fault injection) between the service
+	// and the store.
+	wrap func(flows.Store) flows.Store
+	// outageRetry is Config.OutageRetry (default: the bot's).
+	outageRetry time.Duration
 }
 
 type harness struct {
@@ -144,7 +149,11 @@ func (h *harness) openStore() flows.Store {
 func (h *harness) start() {
 	h.t.Helper()
 	h.store = h.openStore()
-	h.svc = flows.NewService(h.store, h.camp, h.clock.Now)
+	svcStore := h.store
+	if h.opts.wrap != nil {
+		svcStore = h.opts.wrap(h.store)
+	}
+	h.svc = flows.NewService(svcStore, h.camp, h.clock.Now)
 	var logw io.Writer = io.Discard
 	if h.opts.logTo != nil {
 		logw = h.opts.logTo
@@ -152,7 +161,7 @@ func (h *harness) start() {
 		logw = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := Config{Token: testToken, APIURL: h.tg.URL(), AdminIDs: []int64{h.admin.ID}, Limits: h.opts.limits, PollTimeout: 2 * time.Second}
+	cfg := Config{Token: testToken, APIURL: h.tg.URL(), AdminIDs: []int64{h.admin.ID}, Limits: h.opts.limits, PollTimeout: 2 * time.Second, OutageRetry: h.opts.outageRetry}
 	if h.opts.webhook {
 		cfg.WebhookURL = "http://127.0.0.1/unused"
 		cfg.WebhookSecret = "s3cret-hook"
@@ -168,7 +177,10 @@ func (h *harness) start() {
 	h.cancel = stop
 	h.done = make(chan struct{})
 	if h.opts.webhook {
-		close(h.done)
+		go func() {
+			defer close(h.done)
+			_ = b.Run(runCtx) // the outbox; webhook intake is the test's
+		}()
 		return
 	}
 	if err := b.Setup(ctx); err != nil {
@@ -176,7 +188,7 @@ func (h *harness) start() {
 	}
 	go func() {
 		defer close(h.done)
-		_ = b.Poll(runCtx)
+		_ = b.Run(runCtx)
 	}()
 	if err := h.tg.WaitFor(ctx, func() bool { return h.tg.Polling() > 0 }); err != nil {
 		h.t.Fatalf("bot never polled: %v", err)
@@ -202,13 +214,17 @@ func (h *harness) restart() {
 	h.start()
 }
 
-// settle waits until every update sent so far is handled and confirmed.
+// settle waits until every update sent so far is handled and confirmed,
+// and everything it said is delivered.
 func (h *harness) settle() {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := h.tg.WaitFor(ctx, func() bool { return h.tg.PendingUpdates() == 0 }); err != nil {
 		h.t.Fatalf("updates not handled in time (%d pending): %v", h.tg.PendingUpdates(), err)
+	}
+	if err := h.tg.WaitFor(ctx, func() bool { return h.bot.Outbox().Pending() == 0 }); err != nil {
+		h.t.Fatalf("messages not delivered in time (%d pending): %v", h.bot.Outbox().Pending(), err)
 	}
 }
 

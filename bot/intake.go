@@ -1,13 +1,10 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -33,7 +30,7 @@ const maxWebhookBody = 1 << 20
 // fdatasyncs for the lot) and the batch is done — and the next one asked
 // for — as soon as its slowest chat is.
 type dispatcher struct {
-	handle func(*models.Update) error
+	handle func(ctx context.Context, up *models.Update, outage time.Duration) error
 	slots  chan struct{} // one per lane handling an update
 
 	mu     sync.Mutex
@@ -45,9 +42,11 @@ type dispatcher struct {
 type lane struct{ queue []job }
 
 type job struct {
-	up    *models.Update
-	batch *batchState // nil for a webhook update
-	done  chan error
+	up     *models.Update
+	batch  *batchState     // nil for a webhook update
+	ctx    context.Context // the intake's: its end stops the retries
+	outage time.Duration   // how long an unreachable store is waited for
+	done   chan error
 }
 
 // batchState remembers, within one polled batch, the chats whose update
@@ -80,16 +79,16 @@ func (s *batchState) markFailed(chat int64) {
 // chat failed in the same batch.
 var errHeldBack = errors.New("held back behind a failed update of the same chat")
 
-func newDispatcher(max int, handle func(*models.Update) error) *dispatcher {
+func newDispatcher(max int, handle func(context.Context, *models.Update, time.Duration) error) *dispatcher {
 	return &dispatcher{handle: handle, slots: make(chan struct{}, max), lanes: map[int64]*lane{}}
 }
 
 // submit queues an update on its chat's lane; the result arrives on the
 // returned channel once it is handled. After close, it answers
 // errClosed at once.
-func (d *dispatcher) submit(up *models.Update, batch *batchState) chan error {
+func (d *dispatcher) submit(ctx context.Context, up *models.Update, batch *batchState, outage time.Duration) chan error {
 	done := make(chan error, 1)
-	j := job{up: up, batch: batch, done: done}
+	j := job{up: up, batch: batch, ctx: ctx, outage: outage, done: done}
 	chat := chatOf(up)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -128,7 +127,7 @@ func (d *dispatcher) run(chat int64, l *lane) {
 			continue
 		}
 		d.slots <- struct{}{}
-		err := d.handle(j.up)
+		err := d.handle(j.ctx, j.up, j.outage)
 		<-d.slots
 		if err != nil {
 			j.batch.markFailed(chat)
@@ -196,7 +195,7 @@ func (b *Bot) Poll(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
-		next, failed := b.handleBatch(ups)
+		next, failed := b.handleBatch(ctx, ups)
 		if next > offset {
 			offset = next
 		}
@@ -211,11 +210,11 @@ func (b *Bot) Poll(ctx context.Context) error {
 
 // handleBatch handles a batch and returns the offset that confirms every
 // update up to the first one that failed.
-func (b *Bot) handleBatch(ups []models.Update) (next int64, failed bool) {
+func (b *Bot) handleBatch(ctx context.Context, ups []models.Update) (next int64, failed bool) {
 	dones := make([]chan error, len(ups))
 	batch := &batchState{failed: map[int64]bool{}}
 	for i := range ups {
-		dones[i] = b.disp.submit(&ups[i], batch)
+		dones[i] = b.disp.submit(ctx, &ups[i], batch, b.cfg.OutageRetry)
 	}
 	failedAt := -1
 	for i, done := range dones {
@@ -252,68 +251,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, timeout time.Duratio
 }
 
 func (b *Bot) getUpdatesLimit(ctx context.Context, offset int64, timeout time.Duration, limit int) ([]models.Update, error) {
-	params := map[string]any{
-		"timeout":         int(timeout / time.Second),
-		"limit":           limit,
-		"allowed_updates": allowedUpdates,
-	}
-	if offset != 0 {
-		params["offset"] = offset
-	}
-	var ups []models.Update
-	if err := b.call(ctx, "getUpdates", params, &ups); err != nil {
-		return nil, err
-	}
-	return ups, nil
-}
-
-// apiError is a Bot API error answer.
-type apiError struct {
-	Code        int    `json:"error_code"`
-	Description string `json:"description"`
-}
-
-func (e *apiError) Error() string { return fmt.Sprintf("telegram: %d %s", e.Code, e.Description) }
-
-// call makes one JSON Bot API call with our own HTTP client. Errors never
-// contain the token.
-func (b *Bot) call(ctx context.Context, method string, params any, result any) error {
-	body, err := json.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", method, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.cfg.APIURL+"/bot"+b.cfg.Token+"/"+method, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: %w", method, b.redact(err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.httpc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", method, b.redact(err))
-	}
-	defer resp.Body.Close()
-	var env struct {
-		OK     bool            `json:"ok"`
-		Result json.RawMessage `json:"result"`
-		apiError
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s: read answer: %w", method, b.redact(err))
-	}
-	if err := json.Unmarshal(data, &env); err != nil {
-		return fmt.Errorf("%s: answer is not JSON (HTTP %d)", method, resp.StatusCode)
-	}
-	if !env.OK {
-		e := env.apiError
-		return fmt.Errorf("%s: %w", method, &e)
-	}
-	if result != nil {
-		if err := json.Unmarshal(env.Result, result); err != nil {
-			return fmt.Errorf("%s: decode result: %w", method, err)
-		}
-	}
-	return nil
+	return b.tg.GetUpdates(ctx, offset, timeout, limit, allowedUpdates)
 }
 
 // WebhookHandler is the webhook intake: it checks the secret in constant
@@ -344,7 +282,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
-		if err := <-b.disp.submit(&up, nil); err != nil {
+		if err := <-b.disp.submit(r.Context(), &up, nil, 0); err != nil {
 			http.Error(w, "try again", http.StatusInternalServerError)
 			return
 		}

@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-telegram/bot/models"
 )
@@ -21,7 +23,7 @@ func TestBatchHoldsBackAfterFailure(t *testing.T) {
 	var mu sync.Mutex
 	var handled []int64
 	b := &Bot{}
-	b.disp = newDispatcher(4, func(up *models.Update) error {
+	b.disp = newDispatcher(4, func(_ context.Context, up *models.Update, _ time.Duration) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if up.ID == 11 {
@@ -32,7 +34,7 @@ func TestBatchHoldsBackAfterFailure(t *testing.T) {
 	})
 	defer b.disp.close()
 	ups := []models.Update{msgUpdate(10, 1), msgUpdate(11, 1), msgUpdate(12, 2), msgUpdate(13, 1), msgUpdate(14, 2)}
-	next, failed := b.handleBatch(ups)
+	next, failed := b.handleBatch(context.Background(), ups)
 	if !failed || next != 11 {
 		t.Fatalf("handleBatch = next %d failed %v, want 11 true", next, failed)
 	}
@@ -49,7 +51,7 @@ func TestBatchHoldsBackAfterFailure(t *testing.T) {
 
 	// All good: the whole batch is confirmed.
 	handled = nil
-	next, failed = b.handleBatch([]models.Update{msgUpdate(20, 1), msgUpdate(21, 3)})
+	next, failed = b.handleBatch(context.Background(), []models.Update{msgUpdate(20, 1), msgUpdate(21, 3)})
 	if failed || next != 22 {
 		t.Fatalf("handleBatch = next %d failed %v, want 22 false", next, failed)
 	}
@@ -89,7 +91,7 @@ func TestDispatcherLanes(t *testing.T) {
 		peak    int
 		release = make(chan struct{})
 	)
-	d := newDispatcher(limit, func(up *models.Update) error {
+	d := newDispatcher(limit, func(_ context.Context, up *models.Update, _ time.Duration) error {
 		chat := up.Message.Chat.ID
 		mu.Lock()
 		if busy[chat] {
@@ -111,7 +113,7 @@ func TestDispatcherLanes(t *testing.T) {
 	for i := range int64(perChat) {
 		for c := range int64(chats) {
 			up := msgUpdate(100*c+i, c+1)
-			dones = append(dones, d.submit(&up, nil))
+			dones = append(dones, d.submit(context.Background(), &up, nil, 0))
 		}
 	}
 	// Let the handlers go one at a time once the lanes are full.
@@ -142,7 +144,7 @@ func TestDispatcherLanes(t *testing.T) {
 	}
 	d.close()
 	up := msgUpdate(999, 1)
-	if err := <-d.submit(&up, nil); !errors.Is(err, errClosed) {
+	if err := <-d.submit(context.Background(), &up, nil, 0); !errors.Is(err, errClosed) {
 		t.Errorf("submit after close = %v, want errClosed", err)
 	}
 }

@@ -181,7 +181,7 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 			if len(files) > 1 {
 				c += fmt.Sprintf("（%d/%d）", i+1, len(files))
 			}
-			docs = append(docs, doc{f, truncateRunes(c, 1000)})
+			docs = append(docs, doc{f, flows.TruncateRunes(c, 1000)})
 		}
 	}
 	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp.Location))

@@ -1,150 +1,101 @@
 package bot
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"strings"
 
-	tgbot "github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
-
+	"reportbot/bot/outbox"
 	"reportbot/flows"
 )
 
-// inlineKeyboard is a message's reply_markup, encoded by appendKeyboard
-// (api.go).
-type inlineKeyboard struct {
-	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+// Handlers never call Telegram. What they say is gathered in the update's
+// effects and written to the store's outbox when the update's work is
+// committed (handle.go); the outbox delivers it. Replies to strangers and
+// foreign groups are best-effort: tried once when the limits have room,
+// never stored.
+
+// effects are the messages one update produces, in order.
+type effects struct {
+	msgs       []flows.Outgoing
+	bestEffort bool // replies to someone who is not a contact, admin or the office
 }
 
-type inlineButton struct {
-	Text         string `json:"text"`
-	CallbackData string `json:"callback_data"`
+type effectsKey struct{}
+
+// withEffects gives ctx a fresh list of effects.
+func withEffects(ctx context.Context) (context.Context, *effects) {
+	e := &effects{}
+	return context.WithValue(ctx, effectsKey{}, e), e
 }
 
-func keyboard(rows [][]flows.Button) *inlineKeyboard {
-	if len(rows) == 0 {
+func effectsOf(ctx context.Context) *effects {
+	e, _ := ctx.Value(effectsKey{}).(*effects)
+	return e
+}
+
+// say adds a message to the update's effects; outside an update (the
+// scheduler's digests and round reports) it is sent at once.
+func (b *Bot) say(ctx context.Context, m flows.Outgoing) error {
+	if m.At.IsZero() {
+		m.At = b.svc.Now()
+	}
+	if e := effectsOf(ctx); e != nil {
+		e.msgs = append(e.msgs, m)
 		return nil
 	}
-	kb := &inlineKeyboard{InlineKeyboard: make([][]inlineButton, 0, len(rows))}
-	for _, row := range rows {
-		r := make([]inlineButton, 0, len(row))
-		for _, btn := range row {
-			r = append(r, inlineButton{Text: btn.Text, CallbackData: btn.Data})
-		}
-		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
-	}
-	return kb
+	return b.sendNow(ctx, m)
 }
 
-// emptyKeyboard removes a message's buttons.
-var emptyKeyboard = &inlineKeyboard{InlineKeyboard: [][]inlineButton{}}
-
-// sendReplies sends the engine's replies. When they answer a pressed button
-// (pressed != 0), the pressed message is edited: replaced by an Edit reply,
-// or stripped of its buttons so that they cannot be pressed twice.
-func (b *Bot) sendReplies(ctx context.Context, chatID int64, pressed int, rs []flows.Reply) {
-	edited := false
-	for _, r := range rs {
-		if r.Edit && pressed != 0 && !edited {
-			edited = b.editMessage(ctx, chatID, pressed, r) == nil
-			if edited {
-				continue
-			}
-		}
-		if pressed != 0 && !edited {
-			b.removeKeyboard(ctx, chatID, pressed)
-			edited = true
-		}
-		b.send(ctx, chatID, r)
+// sendNow delivers one message now, under the limits (see outbox.SendNow).
+func (b *Bot) sendNow(ctx context.Context, m flows.Outgoing) error {
+	if m.At.IsZero() {
+		m.At = b.svc.Now()
 	}
-	if pressed != 0 && !edited {
-		b.removeKeyboard(ctx, chatID, pressed)
-	}
+	return b.out.SendNow(ctx, m)
 }
 
-// send sends one reply as a new message (split at line breaks if it is too
+// send says one reply as a new message (split at line breaks if it is too
 // long; the buttons go with the last part).
 func (b *Bot) send(ctx context.Context, chatID int64, r flows.Reply) error {
-	err := b.sender.SendText(ctx, chatID, r.Text, func(ctx context.Context, part string, last bool) error {
-		var kb *inlineKeyboard
-		if last {
-			kb = keyboard(r.Buttons)
-		}
-		_, err := b.apiSendMessage(ctx, chatID, part, kb)
-		return err
-	})
-	return b.sendFailed(ctx, chatID, err)
+	return b.say(ctx, flows.Outgoing{Chat: chatID, Kind: flows.OutText, Text: r.Text, Buttons: r.Buttons})
 }
 
-// sendText sends a plain text message.
+// sendText says a plain text message.
 func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
 	_ = b.send(ctx, chatID, flows.Reply{Text: text})
 }
 
-func (b *Bot) editMessage(ctx context.Context, chatID int64, msgID int, r flows.Reply) error {
-	err := b.sender.Do(ctx, chatID, func(ctx context.Context) error {
-		return b.apiEditMessageText(ctx, chatID, msgID, r.Text, keyboard(r.Buttons))
-	})
-	return b.sendFailed(ctx, chatID, err)
-}
-
+// removeKeyboard strips a pressed message of its buttons.
 func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, msgID int) {
 	if msgID == 0 {
 		return
 	}
-	err := b.sender.Do(ctx, chatID, func(ctx context.Context) error {
-		return b.apiEditMessageReplyMarkup(ctx, chatID, msgID, emptyKeyboard)
-	})
-	if err != nil && !strings.Contains(err.Error(), "not modified") {
-		b.log.Debug("remove keyboard", "chat_id", chatID, "err", b.redact(err))
-	}
-}
-
-func (b *Bot) answerCallback(ctx context.Context, id, text string) {
-	// Not rate-limited per chat: answering is not a message.
-	if err := b.apiAnswerCallbackQuery(ctx, id, text); err != nil {
-		b.log.Debug("answer callback query", "err", b.redact(err))
-	}
+	_ = b.say(ctx, flows.Outgoing{Chat: chatID, Kind: flows.OutUnbutton, MsgID: msgID})
 }
 
 // sendDocument sends a file: by Telegram file id (resend) or uploaded.
 func (b *Bot) sendDocument(ctx context.Context, chatID int64, f flows.File, caption string, upload []byte) error {
-	err := b.sender.Do(ctx, chatID, func(ctx context.Context) error {
-		p := &tgbot.SendDocumentParams{ChatID: chatID, Caption: caption}
-		if upload != nil {
-			p.Document = &models.InputFileUpload{Filename: f.Name, Data: bytes.NewReader(upload)} // a fresh reader per attempt
-		} else if f.Photo {
-			_, err := b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: f.ID}, Caption: caption})
-			return err
-		} else {
-			p.Document = &models.InputFileString{Data: f.ID}
-		}
-		_, err := b.api.SendDocument(ctx, p)
-		return err
-	})
-	return b.sendFailed(ctx, chatID, err)
+	return b.say(ctx, flows.Outgoing{Chat: chatID, Kind: flows.OutFile, File: &f, Text: caption, Upload: upload})
 }
 
-// sendFailed handles what a failed send means: a contact who blocked the
-// bot is marked unreachable; a migrated group is followed. It returns err.
-func (b *Bot) sendFailed(ctx context.Context, chatID int64, err error) error {
-	if err == nil {
-		return nil
+// bestEffort marks the update's replies as best-effort (see above).
+func bestEffort(ctx context.Context) {
+	if e := effectsOf(ctx); e != nil {
+		e.bestEffort = true
 	}
-	var mig *MigratedError
-	switch {
-	case errors.Is(err, ErrBlocked):
-		b.markUnreachable(ctx, chatID)
-	case errors.As(err, &mig):
-		if ferr := b.followMigration(ctx, chatID, mig.NewChatID); ferr != nil {
-			b.log.Error("follow group migration", "err", ferr)
-		}
-	default:
-		b.log.Warn("send failed", "chat_id", chatID, "err", b.redact(err))
+}
+
+// OfficeGroup, Blocked and Migrated are what the outbox asks of the bot
+// (outbox.Chats).
+type outboxChats struct{ b *Bot }
+
+func (c outboxChats) OfficeGroup(ctx context.Context) (int64, error) { return c.b.officeGroup(ctx) }
+
+func (c outboxChats) Blocked(ctx context.Context, chat int64) { c.b.markUnreachable(ctx, chat) }
+
+func (c outboxChats) Migrated(ctx context.Context, from, to int64) {
+	if err := c.b.followMigration(ctx, from, to); err != nil {
+		c.b.log.Error("follow group migration", "err", err)
 	}
-	return err
 }
 
 // markUnreachable marks the contact of a private chat as having blocked the bot.
@@ -165,3 +116,13 @@ func (b *Bot) markUnreachable(ctx context.Context, chatID int64) {
 		b.log.Info("contact blocked the bot", "chat_id", chatID, "unit", ct.UnitID)
 	}
 }
+
+// ErrBlocked is returned (wrapped) by sends outside an update when the user
+// blocked the bot.
+var ErrBlocked = outbox.ErrBlocked
+
+// Limits are the outbox's sending rates (configuration).
+type Limits = outbox.Limits
+
+// DefaultLimits stays below Telegram's published limits.
+func DefaultLimits() Limits { return outbox.DefaultLimits() }

@@ -575,7 +575,7 @@ func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit,
 			continue
 		}
 		sctx, cancel := context.WithTimeout(ctx, s.lease.send)
-		err = s.b.send(sctx, ct.ChatID, reply) // a 403 marks the contact unreachable
+		err = s.b.sendNow(sctx, flows.Outgoing{Chat: ct.ChatID, Kind: flows.OutText, Text: reply.Text, Buttons: reply.Buttons}) // a 403 marks the contact unreachable
 		cancel()
 		if err == nil {
 			sent++
@@ -629,13 +629,8 @@ func (s *Scheduler) postGroup(ctx context.Context, texts []string) error {
 		return errNoGroup
 	}
 	for _, text := range texts {
-		err := s.b.send(ctx, group, flows.Reply{Text: text})
-		var mig *MigratedError
-		if errors.As(err, &mig) {
-			group = mig.NewChatID
-			err = s.b.send(ctx, group, flows.Reply{Text: text})
-		}
-		if err != nil {
+		// The outbox follows a migration to a supergroup by itself.
+		if err := s.b.send(ctx, group, flows.Reply{Text: text}); err != nil {
 			return fmt.Errorf("send to office group: %w", err)
 		}
 	}

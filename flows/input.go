@@ -42,4 +42,7 @@ type Result struct {
 	Changed bool    // the draft must be stored (Rev already incremented)
 	Replies []Reply // messages to the contact, in order
 	Report  *Report // a newly submitted version to keep, if any
+	// Outbox is what Service.Handle wrote to the outbox for the replies
+	// (and the office group's post), with their IDs; Step leaves it empty.
+	Outbox []Outgoing
 }

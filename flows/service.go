@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -128,11 +129,29 @@ type UserError struct{ Msg string }
 
 func (e *UserError) Error() string { return e.Msg }
 
-// Handle applies one input of a contact to the contact's unit draft and
-// returns what to tell them. updateID makes it idempotent: an input applied
-// before (a redelivered update) changes nothing and re-shows where the
-// contact stands. A transition computed from a stale draft is recomputed.
-func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Input) (Result, error) {
+// Origin is where an input came from: the chat to answer in, and the
+// message whose button was pressed (0 when the input was typed).
+type Origin struct {
+	Chat    int64
+	Pressed int
+}
+
+// DoneKeep is how long a committed update or command is remembered, so
+// that its redelivery is recognised (Telegram keeps updates a day).
+const DoneKeep = 72 * time.Hour
+
+// UpdateKey is the key under which an update's work is claimed and
+// committed (Store.Claim, Store.Commit).
+func UpdateKey(updateID int64) string { return "upd:" + strconv.FormatInt(updateID, 10) }
+
+// Handle applies one input of a contact to the contact's unit draft. The
+// replies to the contact (and, for a submission, the office group's post)
+// are written to the outbox with the draft, in one atomic write; the
+// Result's Outbox has them, with their IDs, for the sender. updateID makes
+// it idempotent: an input applied before (a redelivered update) changes
+// nothing and writes no message again. A transition computed from a stale
+// draft is recomputed.
+func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Input, from Origin) (Result, error) {
 	u, err := s.unit(ctx, ct.UnitID)
 	if err != nil {
 		return Result{}, err
@@ -153,13 +172,17 @@ func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Inp
 			}
 		}
 		res := s.Campaign.Step(d, env, in)
+		res.Outbox = PlanReplies(from.Chat, from.Pressed, res.Replies, env.Now)
+		if res.Report != nil {
+			res.Outbox = append(res.Outbox, s.Campaign.SubmissionPost(u, *res.Report)...)
+		}
 		if !res.Changed {
 			s.remember(d)
-			return res, nil
+			return s.commitView(ctx, updateID, res)
 		}
 		err = s.Store.Apply(ctx, Transition{
 			UnitID: u.ID, UpdateID: updateID, UserID: ct.UserID,
-			FromRev: d.Rev, Draft: res.Draft, Report: res.Report,
+			FromRev: d.Rev, Draft: res.Draft, Report: res.Report, Outbox: res.Outbox,
 		})
 		switch {
 		case err == nil:
@@ -170,12 +193,9 @@ func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Inp
 			continue
 		case errors.Is(err, ErrDuplicate):
 			// Already applied (a redelivery, or a retried write that did
-			// land): show the contact where they stand now.
+			// land): its messages were written with it.
 			s.forget(u.ID)
-			if d, err = s.Store.Draft(ctx, u.ID); err != nil {
-				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
-			}
-			return Result{Draft: d, Replies: s.Campaign.View(d, env)}, nil
+			return Result{Draft: d}, nil
 		case errors.Is(err, ErrNotContact):
 			s.forget(u.ID)
 			return Result{}, &UserError{Msg: "您已不再是“" + u.Name + "”的填报联系人（单位已交接给其他同事）。如有疑问，请联系" + s.Campaign.Office + "。"}
@@ -184,6 +204,45 @@ func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Inp
 			return Result{}, fmt.Errorf("apply step of unit %d: %w", u.ID, err)
 		}
 	}
+}
+
+// commitView writes the replies of a step that changed nothing (a
+// question shown again, a refused answer) to the outbox, once per update.
+func (s *Service) commitView(ctx context.Context, updateID int64, res Result) (Result, error) {
+	if len(res.Outbox) == 0 {
+		return res, nil
+	}
+	first, err := s.Store.Commit(ctx, UpdateKey(updateID), DoneKeep, res.Outbox)
+	if err != nil {
+		return Result{}, fmt.Errorf("commit replies of update %d: %w", updateID, err)
+	}
+	if !first {
+		res.Outbox = nil // a redelivery: they were written the first time
+		res.Replies = nil
+	}
+	return res, nil
+}
+
+// Claim takes an update's work (a command) before it runs, so that a
+// redelivery or a second replica does not run it twice; token names this
+// process. Commit finishes it.
+func (s *Service) Claim(ctx context.Context, updateID int64, token string, ttl time.Duration) (ClaimState, error) {
+	st, err := s.Store.Claim(ctx, UpdateKey(updateID), token, ttl)
+	if err != nil {
+		return st, fmt.Errorf("claim update %d: %w", updateID, err)
+	}
+	return st, nil
+}
+
+// Commit writes an update's messages to the outbox and marks the update
+// done, atomically (IDs are assigned in msgs). false: it was done before,
+// and nothing was written.
+func (s *Service) Commit(ctx context.Context, updateID int64, msgs []Outgoing) (bool, error) {
+	first, err := s.Store.Commit(ctx, UpdateKey(updateID), DoneKeep, msgs)
+	if err != nil {
+		return false, fmt.Errorf("commit update %d: %w", updateID, err)
+	}
+	return first, nil
 }
 
 // Apply stores a transition computed elsewhere (e.g. an office return)

@@ -154,6 +154,12 @@ type Transition struct {
 	FromRev  int64
 	Draft    Draft // the new draft; its Rev must be FromRev+1
 	Report   *Report
+	// Outbox are the messages the change produces (replies, the office
+	// group's post), written in the same atomic write as the draft and
+	// delivered later by the sender. Stores assign their IDs in place
+	// (t.Outbox[i].ID), so that the caller can hand the written messages
+	// to a sender in the same process.
+	Outbox []Outgoing
 }
 
 // Check rejects a transition the engine never produces (a draft of
@@ -249,6 +255,30 @@ type Store interface {
 	// token still holds it.
 	Lock(ctx context.Context, key, token string, ttl time.Duration) (bool, error)
 	Unlock(ctx context.Context, key, token string) error
+
+	// The outbox (see flows/outbox.go). Messages are written by Apply
+	// (Transition.Outbox) or Commit, listed by Outbox and removed by
+	// Delivered once Telegram has them.
+	//
+	// Claim takes key for work that must be done once (a command): claim,
+	// do the work, then Commit with the same key. It answers Claimed (held
+	// by token for ttl), Done (committed before) or Busy (held by another
+	// token). Claiming again with the same token extends the claim.
+	Claim(ctx context.Context, key, token string, ttl time.Duration) (ClaimState, error)
+	// Commit writes msgs to the outbox and, when key is not empty, marks
+	// key done for keep (releasing its claim), atomically. If key is done
+	// already, nothing is written and Commit returns false. Like Apply, it
+	// assigns the messages' IDs in place (msgs[i].ID).
+	Commit(ctx context.Context, key string, keep time.Duration, msgs []Outgoing) (bool, error)
+	// Outbox lists undelivered messages, by ID. With all, every message
+	// in the store (a sender starting or taking over); without, at least
+	// the messages written since the previous call by other processes
+	// (a sender's periodic look for work it was not handed in memory);
+	// a store that only one process can open returns none.
+	Outbox(ctx context.Context, all bool) ([]Outgoing, error)
+	// Delivered removes delivered messages from the outbox; unknown ids
+	// are ignored.
+	Delivered(ctx context.Context, ids []string) error
 
 	// Ping checks the store is reachable.
 	Ping(ctx context.Context) error

@@ -11,7 +11,9 @@
 //
 //   - as people: SendText, Send, Upload, UploadPhoto, Press, Block, Unblock,
 //     MigrateGroup, AddGroup, AddUser, InjectUpdate, InjectUpdateDuplicate;
-//     FailNext makes the next call of a method fail;
+//     FailNext makes the next call of a method fail with a Bot API error,
+//     FaultNext with a network or proxy failure (dropped connection,
+//     truncated answer, 502 HTML page, stall, answer lost after the send);
 //   - as an observer: Messages, History, LastMessage, WaitMessage, WaitFor,
 //     Calls, Subscribe, Commands, Webhook, CallbackQuery, Stats.
 //
@@ -42,6 +44,11 @@
 //   - editMessageText and editMessageReplyMarkup without reply_markup remove
 //     the inline keyboard, as on Telegram; Press then fails for its buttons.
 //   - parse_mode is recorded but not interpreted: lengths count the raw text.
+//   - sendMediaGroup takes 2-10 items: documents only with documents,
+//     photos with photos and videos (audio is not modelled). Each item
+//     becomes a message with its own caption and a shared media_group_id;
+//     the answer is the array of messages. An album of N counts as N sends
+//     against Limits (and in Stats), admitted whole or not at all.
 //   - Photos are not resized: every PhotoSize of a photo carries the original
 //     bytes; only the dimensions differ.
 //   - Documents or photos given as an HTTP URL are not fetched (400).

@@ -28,13 +28,16 @@ func (b *bucket) refill(now time.Time, rate, capacity float64) {
 // 0.99999999 of a token).
 const tokenSlack = 1e-3
 
-// wait is how long until the bucket holds a whole token.
-func (b *bucket) wait(now time.Time, rate, capacity float64) time.Duration {
+// wait is how long until the bucket holds need tokens. A need above the
+// capacity is never reachable: such a sender waits for a full bucket
+// instead, and taking its need then leaves the bucket in debt.
+func (b *bucket) wait(now time.Time, rate, capacity, need float64) time.Duration {
 	b.refill(now, rate, capacity)
-	if b.tokens >= 1-tokenSlack {
+	need = math.Min(need, capacity)
+	if b.tokens >= need-tokenSlack {
 		return 0
 	}
-	return time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	return time.Duration((need - b.tokens) / rate * float64(time.Second))
 }
 
 func capacityOf(rate float64, burst int) float64 {
@@ -44,14 +47,22 @@ func capacityOf(rate float64, burst int) float64 {
 // admitLocked applies Limits to a sending call in chat c and records it
 // when accepted.
 func (s *Server) admitLocked(c *chatState, method string) *apiError {
+	return s.admitNLocked(c, method, 1)
+}
+
+// admitNLocked applies Limits to a call that puts n messages into chat c
+// (an album of n is n messages, as on Telegram) and records them when
+// accepted. The call is admitted whole or not at all: the 429's
+// retry_after is how long until all n fit.
+func (s *Server) admitNLocked(c *chatState, method string, n int) *apiError {
 	now := s.now()
 	l := s.opts.Limits
 	var wait time.Duration
 	if l.Global > 0 {
-		wait = max(wait, s.global.wait(now, l.Global, capacityOf(l.Global, l.Burst)))
+		wait = max(wait, s.global.wait(now, l.Global, capacityOf(l.Global, l.Burst), float64(n)))
 	}
 	if l.PerChat > 0 && c.chat.Type == ChatPrivate {
-		wait = max(wait, c.bucket.wait(now, l.PerChat, capacityOf(l.PerChat, l.Burst)))
+		wait = max(wait, c.bucket.wait(now, l.PerChat, capacityOf(l.PerChat, l.Burst), float64(n)))
 	}
 	if l.PerGroupPerMinute > 0 && c.isGroup() {
 		i := 0
@@ -59,8 +70,10 @@ func (s *Server) admitLocked(c *chatState, method string) *apiError {
 			i++
 		}
 		c.groupSends = c.groupSends[i:]
-		if len(c.groupSends) >= l.PerGroupPerMinute {
-			wait = max(wait, c.groupSends[0].Add(time.Minute).Sub(now))
+		// The oldest k sends must leave the window first. More than the
+		// limit at once (an album above it) needs an empty window.
+		if k := min(len(c.groupSends), len(c.groupSends)+n-l.PerGroupPerMinute); k > 0 {
+			wait = max(wait, c.groupSends[k-1].Add(time.Minute).Sub(now))
 		}
 	}
 	if wait > 0 {
@@ -69,15 +82,17 @@ func (s *Server) admitLocked(c *chatState, method string) *apiError {
 		return errTooManyRequests(retry)
 	}
 	if l.Global > 0 {
-		s.global.tokens--
+		s.global.tokens -= float64(n)
 	}
 	if l.PerChat > 0 && c.chat.Type == ChatPrivate {
-		c.bucket.tokens--
+		c.bucket.tokens -= float64(n)
 	}
-	if l.PerGroupPerMinute > 0 && c.isGroup() {
-		c.groupSends = append(c.groupSends, now)
+	for range n {
+		if l.PerGroupPerMinute > 0 && c.isGroup() {
+			c.groupSends = append(c.groupSends, now)
+		}
+		s.stats.Sends++
+		s.stats.Accepted = append(s.stats.Accepted, Send{Time: now, ChatID: c.chat.ID, Method: method})
 	}
-	s.stats.Sends++
-	s.stats.Accepted = append(s.stats.Accepted, Send{Time: now, ChatID: c.chat.ID, Method: method})
 	return nil
 }

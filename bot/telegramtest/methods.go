@@ -25,6 +25,7 @@ var methods = map[string]methodFunc{
 	"answercallbackquery":    (*Server).answerCallbackQuery,
 	"senddocument":           (*Server).sendDocument,
 	"sendphoto":              (*Server).sendPhoto,
+	"sendmediagroup":         (*Server).sendMediaGroup,
 	"getfile":                (*Server).getFile,
 	"setmycommands":          (*Server).setMyCommands,
 	"getmycommands":          (*Server).getMyCommands,
@@ -331,7 +332,7 @@ func (s *Server) editMessageCaption(_ context.Context, p *params) (any, *apiErro
 	if err != nil {
 		return nil, err
 	}
-	if m.document == nil && len(m.photo) == 0 {
+	if m.document == nil && len(m.photo) == 0 && m.video == nil {
 		return nil, errBadRequest("there is no caption in the message to edit")
 	}
 	caption := p.str("caption")

@@ -50,8 +50,10 @@ type Options struct {
 	FirstUpdateID int64
 }
 
-// Limits are flood limits enforced on sendMessage, sendDocument, sendPhoto
-// and the edit* methods. Exceeding one answers 429 with retry_after.
+// Limits are flood limits enforced on sendMessage, sendDocument, sendPhoto,
+// sendMediaGroup and the edit* methods. Exceeding one answers 429 with
+// retry_after. An album of N counts as N sends against every limit and is
+// admitted whole or not at all (retry_after: until all N fit).
 type Limits struct {
 	// Global is the sustained rate in sends per second across all chats.
 	Global float64
@@ -108,6 +110,7 @@ type Server struct {
 	chats       map[int64]*chatState
 	users       map[int64]User
 	fileSeq     int
+	albumSeq    int64
 	files       map[string]*storedFile // by file_id
 	filesByPath map[string]*storedFile
 	callbackSeq int64
@@ -126,6 +129,7 @@ type Server struct {
 type failure struct {
 	code       int
 	retryAfter int
+	fault      Fault // if set, code and retryAfter are unused
 }
 
 // New starts a fake Bot API server listening on 127.0.0.1 and returns it.
@@ -355,15 +359,25 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	var injected *apiError
+	var fault Fault
 	if q := s.failures[key]; len(q) > 0 {
 		f := q[0]
 		s.failures[key] = q[1:]
-		injected = failureError(f)
-		if injected.code == http.StatusTooManyRequests {
-			s.stats.TooManyRequests++
+		if f.fault != 0 {
+			fault = f.fault
+		} else {
+			injected = failureError(f)
+			if injected.code == http.StatusTooManyRequests {
+				s.stats.TooManyRequests++
+			}
 		}
 	}
 	s.mu.Unlock()
+	if fault != 0 && fault != FaultLoseAnswer {
+		s.logf("telegramtest: %s -> %s (FaultNext)", method, fault)
+		s.serveFault(w, r, fault)
+		return
+	}
 	if injected != nil {
 		s.logf("telegramtest: %s -> %d %s (FailNext)", method, injected.code, injected.desc)
 		writeError(w, injected)
@@ -377,6 +391,11 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, aerr := h(s, r.Context(), p)
+	if fault == FaultLoseAnswer {
+		s.logf("telegramtest: %s -> answer lost (FaultNext)", method)
+		s.serveFault(w, r, FaultDrop)
+		return
+	}
 	if aerr != nil {
 		s.logf("telegramtest: %s -> %d %s", method, aerr.code, aerr.desc)
 		writeError(w, aerr)

@@ -66,6 +66,8 @@ type storedMessage struct {
 	removeKb      bool
 	document      *storedFile
 	photo         []*storedFile // sizes, smallest first
+	video         *storedFile
+	mediaGroup    string // media_group_id of an album's messages
 	replyTo       *storedMessage
 	migrateTo     int64
 	migrateFrom   int64
@@ -83,6 +85,7 @@ func (m *storedMessage) wire(chat wireChat, withReply bool) *wireMessage {
 		Caption:           m.caption,
 		MigrateToChatID:   m.migrateTo,
 		MigrateFromChatID: m.migrateFrom,
+		MediaGroupID:      m.mediaGroup,
 	}
 	if !m.editDate.IsZero() {
 		w.EditDate = m.editDate.Unix()
@@ -97,6 +100,17 @@ func (m *storedMessage) wire(chat wireChat, withReply bool) *wireMessage {
 			FileName:     m.document.name,
 			MimeType:     m.document.mime,
 			FileSize:     len(m.document.data),
+		}
+	}
+	if v := m.video; v != nil {
+		w.Video = &wireVideo{
+			FileID:       v.id,
+			FileUniqueID: v.uniqueID,
+			Width:        v.width,
+			Height:       v.height,
+			FileName:     v.name,
+			MimeType:     v.mime,
+			FileSize:     len(v.data),
 		}
 	}
 	for _, p := range m.photo {
@@ -124,6 +138,7 @@ func (m *storedMessage) public() Message {
 		RemoveKeyboard:    m.removeKb,
 		MigrateToChatID:   m.migrateTo,
 		MigrateFromChatID: m.migrateFrom,
+		MediaGroupID:      m.mediaGroup,
 	}
 	for _, row := range m.keyboard {
 		var r []Button
@@ -147,6 +162,10 @@ func (m *storedMessage) public() Message {
 		f := m.photo[n-1].public()
 		out.Photo = &f
 	}
+	if m.video != nil {
+		f := m.video.public()
+		out.Video = &f
+	}
 	if m.replyTo != nil {
 		out.ReplyTo = m.replyTo.id
 	}
@@ -159,7 +178,7 @@ type storedFile struct {
 	path     string
 	name     string
 	mime     string
-	kind     string // "document" or "photo"
+	kind     string // "document", "photo" or "video"
 	width    int
 	height   int
 	data     []byte
@@ -232,6 +251,9 @@ func (s *Server) storeFileLocked(kind, name, mimeType string, data []byte, width
 	case "photo":
 		f.id = fmt.Sprintf("AgACAgUAAxkBAAIfake%06d", n)
 		f.path = fmt.Sprintf("photos/file_%d.jpg", n)
+	case "video":
+		f.id = fmt.Sprintf("BAACAgUAAxkBAAIfake%06d", n)
+		f.path = fmt.Sprintf("videos/file_%d%s", n, ext)
 	default:
 		f.id = fmt.Sprintf("BQACAgUAAxkBAAIfake%06d", n)
 		f.path = fmt.Sprintf("documents/file_%d%s", n, ext)

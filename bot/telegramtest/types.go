@@ -84,8 +84,12 @@ type Message struct {
 	RemoveKeyboard bool       `json:"remove_keyboard,omitempty"`
 	Document       *File      `json:"document,omitempty"`
 	// Photo is the largest size of a photo.
-	Photo   *File `json:"photo,omitempty"`
-	ReplyTo int   `json:"reply_to,omitempty"`
+	Photo *File `json:"photo,omitempty"`
+	// Video is a video sent in an album (the fake does not model sendVideo).
+	Video *File `json:"video,omitempty"`
+	// MediaGroupID is shared by the messages of one album (sendMediaGroup).
+	MediaGroupID string `json:"media_group_id,omitempty"`
+	ReplyTo      int    `json:"reply_to,omitempty"`
 	// MigrateToChatID and MigrateFromChatID are set on the service messages
 	// of MigrateGroup.
 	MigrateToChatID   int64 `json:"migrate_to_chat_id,omitempty"`
@@ -149,7 +153,8 @@ type WebhookInfo struct {
 }
 
 // Send is one accepted sending call (sendMessage, sendDocument, sendPhoto,
-// editMessageText, editMessageCaption, editMessageReplyMarkup).
+// editMessageText, editMessageCaption, editMessageReplyMarkup), or one
+// message of an accepted sendMediaGroup: an album of N is N Sends.
 type Send struct {
 	Time   time.Time `json:"time"`
 	ChatID int64     `json:"chat_id"`
@@ -158,11 +163,12 @@ type Send struct {
 
 // Stats count sending calls.
 type Stats struct {
-	// Sends counts accepted sending calls.
+	// Sends counts accepted sending calls, an album of N as N.
 	Sends int `json:"sends"`
 	// TooManyRequests counts 429 answers, from Limits and FailNext.
 	TooManyRequests int `json:"too_many_requests"`
-	// Accepted lists the accepted sending calls in order.
+	// Accepted lists the accepted sending calls in order, an album of N
+	// as N entries.
 	Accepted []Send `json:"accepted"`
 }
 

@@ -60,12 +60,24 @@ type wirePhotoSize struct {
 	FileSize     int    `json:"file_size,omitempty"`
 }
 
+type wireVideo struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	Duration     int    `json:"duration"`
+	FileName     string `json:"file_name,omitempty"`
+	MimeType     string `json:"mime_type,omitempty"`
+	FileSize     int    `json:"file_size,omitempty"`
+}
+
 type wireInlineMarkup struct {
 	InlineKeyboard [][]wireButton `json:"inline_keyboard"`
 }
 
 type wireMessage struct {
 	MessageID         int               `json:"message_id"`
+	MediaGroupID      string            `json:"media_group_id,omitempty"`
 	From              *wireUser         `json:"from,omitempty"`
 	Date              int64             `json:"date"`
 	Chat              wireChat          `json:"chat"`
@@ -75,6 +87,7 @@ type wireMessage struct {
 	Entities          []wireEntity      `json:"entities,omitempty"`
 	Document          *wireDocument     `json:"document,omitempty"`
 	Photo             []wirePhotoSize   `json:"photo,omitempty"`
+	Video             *wireVideo        `json:"video,omitempty"`
 	Caption           string            `json:"caption,omitempty"`
 	MigrateToChatID   int64             `json:"migrate_to_chat_id,omitempty"`
 	MigrateFromChatID int64             `json:"migrate_from_chat_id,omitempty"`

@@ -158,12 +158,16 @@ func (d *demoServer) restore(ctx context.Context) error {
 	return nil
 }
 
-// settle waits until the bot has handled every update sent so far.
+// settle waits until the bot has handled every update sent so far and
+// delivered what it said.
 func (d *demoServer) settle(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := d.tg.WaitFor(ctx, func() bool { return d.tg.PendingUpdates() == 0 }); err != nil {
 		return fmt.Errorf("the bot did not handle the updates in time: %w", err)
+	}
+	if err := d.tg.WaitFor(ctx, func() bool { return d.bot.Outbox().Pending() == 0 }); err != nil {
+		return fmt.Errorf("the bot did not deliver its messages in time: %w", err)
 	}
 	return nil
 }

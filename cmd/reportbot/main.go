@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"reportbot/bot"
+	"reportbot/bot/lease"
 	"reportbot/flows"
 	"reportbot/storage/bolt"
 	"reportbot/storage/redis"
@@ -229,12 +230,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	pollDone := make(chan error, 1)
+	b.SetStandby(true)
 	if cfg.WebhookURL != "" {
 		b.MarkRunning(true)
-		go func() { <-runCtx.Done(); pollDone <- nil }()
-	} else {
-		go func() { pollDone <- b.Poll(runCtx) }()
 	}
+	go func() {
+		pollDone <- runActive(runCtx, store, kind, b, ln.Addr().String(), logger, metrics)
+	}()
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -254,6 +256,33 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	sched.Stop()              // wait for running jobs
 	logger.Info("stopped")
 	return runErr
+}
+
+// runActive runs the bot's active work (polling, the outbox) until ctx
+// ends. With Redis, replicas share the store: one process holds the lease
+// and works, the others wait as hot standbys and take over within the
+// lease's 15 s when it dies. The lease is held under an id made of the
+// host name and the HTTP address — no two live processes share both, as
+// the address is bound — so a process restarted in its place (a crashed
+// container, kill -9) takes its lease back at once instead of waiting for
+// it to expire. The embedded store needs no lease: a second process cannot
+// open its file.
+func runActive(ctx context.Context, store flows.Store, kind string, b *bot.Bot, addr string, logger *slog.Logger, m *metrics) error {
+	if kind != "redis" {
+		b.SetStandby(false)
+		m.active.Set(1)
+		return b.Run(ctx)
+	}
+	host, _ := os.Hostname()
+	lease.Run(ctx, store, lease.Config{Key: "active", Token: host + "/" + addr, OnChange: func(active bool) {
+		b.SetStandby(!active)
+		m.active.Set(map[bool]float64{true: 1, false: 0}[active])
+	}}, logger, func(actx context.Context) {
+		if err := b.Run(actx); err != nil {
+			logger.Error("active work stopped", "err", err)
+		}
+	})
+	return nil
 }
 
 // healthcheck asks the running bot's /healthz (for Docker's HEALTHCHECK,
@@ -298,7 +327,7 @@ func healthz(store flows.Store, b *bot.Bot) http.Handler {
 		if err := store.Ping(ctx); err != nil {
 			probs = append(probs, "store unreachable")
 		}
-		if !b.Running() {
+		if !b.Running() && !b.Standby() {
 			probs = append(probs, "intake not running")
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

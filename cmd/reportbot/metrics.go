@@ -24,6 +24,8 @@ type metrics struct {
 	retries     prometheus.Counter
 	reminders   prometheus.Counter
 	storeErrors prometheus.Counter
+	dropped     prometheus.Counter
+	active      prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -41,8 +43,10 @@ func newMetrics() *metrics {
 		retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_send_retries_total", Help: "Bot API calls retried."}),
 		reminders:   prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_reminders_sent_total", Help: "Reminders sent to contacts."}),
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_store_errors_total", Help: "Updates that failed because the store failed."}),
+		dropped:     prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_best_effort_dropped_total", Help: "Best-effort replies (strangers, foreign groups) not sent: over the limits."}),
+		active:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "reportbot_active", Help: "1 while this process holds the lease: it polls (polling mode) and sends."}),
 	}
-	m.reg.MustRegister(m.updates, m.latency, m.sent, m.throttled, m.retries, m.reminders, m.storeErrors,
+	m.reg.MustRegister(m.updates, m.latency, m.sent, m.throttled, m.retries, m.reminders, m.storeErrors, m.dropped, m.active,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -59,6 +63,7 @@ func (m *metrics) botHooks() bot.Hooks {
 		Sent:      m.sent.Inc,
 		Throttled: m.throttled.Inc,
 		Retried:   m.retries.Inc,
+		Dropped:   m.dropped.Inc,
 	}
 }
 

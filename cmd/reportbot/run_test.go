@@ -42,6 +42,7 @@ type running struct {
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
+	bot    *bot.Bot
 }
 
 // startServe runs serve with a fake environment against the fake Bot API.
@@ -64,7 +65,7 @@ func startServe(t *testing.T, env map[string]string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	started := make(chan string, 1)
-	hooks := &serveHooks{started: func(addr string, _ *bot.Bot) { started <- addr }}
+	hooks := &serveHooks{started: func(addr string, b *bot.Bot) { r.bot = b; started <- addr }}
 	go func() { r.done <- serve(ctx, func(k string) string { return base[k] }, io.Discard, r.logs, hooks) }()
 	select {
 	case r.addr = <-started:
@@ -110,6 +111,9 @@ func (r *running) settle(t *testing.T) {
 	defer cancel()
 	if err := r.tg.WaitFor(ctx, func() bool { return r.tg.PendingUpdates() == 0 }); err != nil {
 		t.Fatal(err)
+	}
+	if err := r.tg.WaitFor(ctx, func() bool { return r.bot.Outbox().Pending() == 0 }); err != nil {
+		t.Fatalf("messages not delivered in time: %v", err)
 	}
 }
 

@@ -21,6 +21,22 @@
 //	seen           update id → time (Seen, kept seenKeep)
 //	once           key → expiry (0 = never)
 //	locks          key → expiry ‖ token
+//	outbox         seq (8 bytes, NextSequence) → flows.Outgoing without its ID (storage/internal/codec: CBOR)
+//	done           key → expiry (Commit's done marks; 0 = never)
+//	done_expiry    expiry ‖ key → ∅ (index by which Commit trims expired done marks)
+//	claims         key → expiry ‖ token (Claim)
+//
+// Buckets are created on open, so a file written by an older version
+// gains the new ones (empty) when it is opened.
+//
+// # The outbox
+//
+// A message's ID is its outbox sequence number as 20 decimal digits, so
+// IDs sort as strings in the order of writing, across restarts too. Apply
+// writes its Transition.Outbox in the transaction of the draft; Commit
+// writes its messages and the done mark in one transaction. Only one
+// process can open the file, so Outbox(false) (messages written by other
+// processes) returns none.
 package bolt
 
 import (
@@ -34,6 +50,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,9 +86,14 @@ var (
 	bSeen         = []byte("seen")
 	bOnce         = []byte("once")
 	bLocks        = []byte("locks")
+	bOutbox       = []byte("outbox")
+	bDone         = []byte("done")
+	bDoneExpiry   = []byte("done_expiry")
+	bClaims       = []byte("claims")
 
 	allBuckets = [][]byte{bUnits, bUnitNames, bInvites, bUnitInvites, bContacts, bUnitContacts,
-		bDrafts, bApplied, bReports, bSettings, bSeen, bOnce, bLocks}
+		bDrafts, bApplied, bReports, bSettings, bSeen, bOnce, bLocks,
+		bOutbox, bDone, bDoneExpiry, bClaims}
 )
 
 // Store is a flows.Store on a bbolt file. It is safe for concurrent use.
@@ -171,7 +193,7 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	return s.db.View(fn)
 }
 
-// batch is update for Apply, the write of every form step: calls made
+// batch is update for Apply and Commit, the writes of form steps: calls made
 // while another is in flight share one transaction, so one commit (two
 // fdatasyncs) serves several chats' steps; a lone call commits at once.
 // fn may run more than once (bbolt reruns a call that failed on its own)
@@ -671,6 +693,10 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 			return fmt.Errorf("apply to unit %d: encode report: %w", t.UnitID, err)
 		}
 	}
+	out, err := encodeOutgoing(t.Outbox)
+	if err != nil {
+		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
+	}
 	err = s.batch(ctx, func(tx *bbolt.Tx) error {
 		now := s.now()
 		applied := appendOnly(tx.Bucket(bApplied))
@@ -715,11 +741,14 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 			if err != nil {
 				return err
 			}
-			return rb.Put(id(int64(seq)), report)
+			if err := rb.Put(id(int64(seq)), report); err != nil {
+				return err
+			}
 		}
-		return nil
+		return putOutgoing(tx, t.Outbox, out)
 	})
 	if err != nil {
+		clearIDs(t.Outbox)
 		return fmt.Errorf("apply update %d to unit %d from rev %d: %w", t.UpdateID, t.UnitID, t.FromRev, err)
 	}
 	return nil
@@ -903,6 +932,236 @@ func (s *Store) Unlock(ctx context.Context, key, token string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("unlock %q: %w", key, err)
+	}
+	return nil
+}
+
+// The outbox.
+
+// encodeOutgoing encodes messages for putOutgoing, outside the transaction.
+func encodeOutgoing(msgs []flows.Outgoing) ([][]byte, error) {
+	out := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		b, err := codec.EncodeOutgoing(m)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// putOutgoing writes the encoded messages to the outbox and sets the IDs
+// of msgs. It may run more than once for one call (see batch): every run
+// assigns the IDs again.
+func putOutgoing(tx *bbolt.Tx, msgs []flows.Outgoing, encoded [][]byte) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	b := appendOnly(tx.Bucket(bOutbox))
+	for i, data := range encoded {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), data); err != nil {
+			return err
+		}
+		msgs[i].ID = outboxID(seq)
+	}
+	return nil
+}
+
+// clearIDs empties the IDs of messages that were not written.
+func clearIDs(msgs []flows.Outgoing) {
+	for i := range msgs {
+		msgs[i].ID = ""
+	}
+}
+
+// outboxID is the ID of the message at an outbox sequence number: 20
+// digits, the width of the largest uint64, so that IDs sort as numbers.
+func outboxID(seq uint64) string {
+	return fmt.Sprintf("%020d", seq)
+}
+
+// parseOutboxID returns the key of an ID made by outboxID.
+func parseOutboxID(s string) ([]byte, bool) {
+	if len(s) != 20 {
+		return nil, false
+	}
+	seq, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	return binary.BigEndian.AppendUint64(nil, seq), true
+}
+
+// expiry is the 8-byte expiry of a mark that lasts ttl from now (0: for
+// ever, when ttl ≤ 0).
+func expiry(now time.Time, ttl time.Duration) []byte {
+	var exp int64
+	if ttl > 0 {
+		exp = now.Add(ttl).UnixNano()
+	}
+	return binary.BigEndian.AppendUint64(nil, uint64(exp))
+}
+
+// live reports whether an expiry made by expiry has not passed.
+func live(v []byte, now time.Time) bool {
+	if len(v) < 8 {
+		return false
+	}
+	exp := int64(binary.BigEndian.Uint64(v))
+	return exp == 0 || now.UnixNano() < exp
+}
+
+// Claim takes key for token for ttl; see flows.Store.
+func (s *Store) Claim(ctx context.Context, key, token string, ttl time.Duration) (flows.ClaimState, error) {
+	if key == "" || token == "" || ttl <= 0 {
+		return flows.Busy, fmt.Errorf("claim %q: need a key, a token and a positive ttl", key)
+	}
+	state := flows.Claimed
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		now := s.now()
+		if live(tx.Bucket(bDone).Get([]byte(key)), now) {
+			state = flows.Done
+			return nil
+		}
+		claims := tx.Bucket(bClaims)
+		if v := claims.Get([]byte(key)); live(v, now) && string(v[8:]) != token {
+			state = flows.Busy
+			return nil
+		}
+		state = flows.Claimed
+		return claims.Put([]byte(key), append(expiry(now, ttl), token...))
+	})
+	if err != nil {
+		return flows.Busy, fmt.Errorf("claim %q: %w", key, err)
+	}
+	return state, nil
+}
+
+// Commit writes msgs and marks key done for keep (for ever if keep ≤ 0),
+// in one transaction; see flows.Store.
+func (s *Store) Commit(ctx context.Context, key string, keep time.Duration, msgs []flows.Outgoing) (bool, error) {
+	if key == "" && len(msgs) == 0 {
+		return true, nil
+	}
+	out, err := encodeOutgoing(msgs)
+	if err != nil {
+		return false, fmt.Errorf("commit %q: %w", key, err)
+	}
+	first := false
+	// batch, as Apply: a step that changes no draft commits its replies.
+	err = s.batch(ctx, func(tx *bbolt.Tx) error {
+		first = false
+		if key != "" {
+			now := s.now()
+			done := tx.Bucket(bDone)
+			if err := trimDone(done, tx.Bucket(bDoneExpiry), now); err != nil {
+				return err
+			}
+			if live(done.Get([]byte(key)), now) {
+				return nil
+			}
+			exp := expiry(now, keep)
+			if err := done.Put([]byte(key), exp); err != nil {
+				return err
+			}
+			if keep > 0 {
+				if err := tx.Bucket(bDoneExpiry).Put(append(exp, key...), nil); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket(bClaims).Delete([]byte(key)); err != nil {
+				return err
+			}
+		}
+		first = true
+		return putOutgoing(tx, msgs, out)
+	})
+	if err != nil || !first {
+		clearIDs(msgs)
+	}
+	if err != nil {
+		return false, fmt.Errorf("commit %q: %w", key, err)
+	}
+	return first, nil
+}
+
+// trimDone deletes up to trimBatch expired done marks, oldest first. A
+// mark whose key was committed again since (after it expired) has a newer
+// expiry in done, and stays.
+func trimDone(done, index *bbolt.Bucket, now time.Time) error {
+	var old [][]byte
+	c := index.Cursor()
+	for k, _ := c.First(); k != nil && len(old) < trimBatch; k, _ = c.Next() {
+		if live(k, now) {
+			break
+		}
+		old = append(old, slices.Clone(k))
+	}
+	for _, k := range old {
+		if err := index.Delete(k); err != nil {
+			return err
+		}
+		if v := done.Get(k[8:]); v != nil && bytes.Equal(v, k[:8]) {
+			if err := done.Delete(k[8:]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Outbox lists the undelivered messages by ID. Only this process can
+// write to the file, so there are never messages by other processes:
+// without all it returns none.
+func (s *Store) Outbox(ctx context.Context, all bool) ([]flows.Outgoing, error) {
+	if !all {
+		return nil, nil
+	}
+	var msgs []flows.Outgoing
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+			var m flows.Outgoing
+			if len(k) != 8 {
+				return fmt.Errorf("bad outbox key %x", k)
+			}
+			if err := codec.DecodeOutgoing(v, &m); err != nil {
+				return fmt.Errorf("message %s: %w", outboxID(binary.BigEndian.Uint64(k)), err)
+			}
+			m.ID = outboxID(binary.BigEndian.Uint64(k))
+			msgs = append(msgs, m)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	return msgs, nil
+}
+
+// Delivered removes the messages from the outbox in one transaction;
+// unknown IDs are ignored.
+func (s *Store) Delivered(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bOutbox)
+		for _, id := range ids {
+			if k, ok := parseOutboxID(id); ok {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove %d delivered messages: %w", len(ids), err)
 	}
 	return nil
 }

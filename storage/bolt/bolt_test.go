@@ -243,3 +243,86 @@ func TestMigrateApplied(t *testing.T) {
 		t.Errorf("Apply(new update 702) error: %v", err)
 	}
 }
+
+// TestOutboxOnOlderFile: a file written before the outbox has none of its
+// buckets; opening it adds them.
+func TestOutboxOnOlderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reportbot.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddUnit(ctx, flows.Unit{Name: "柳林县双拥工作领导小组", Category: "county"}); err != nil {
+		t.Fatalf("AddUnit error: %v", err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bOutbox, bDone, bDoneExpiry, bClaims} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = mustOpenPath(t, path)
+	if st, err := s.Claim(ctx, "upd:1", "tok", time.Minute); err != nil || st != flows.Claimed {
+		t.Errorf("Claim on an older file = %v, %v; want claimed", st, err)
+	}
+	msgs := []flows.Outgoing{{Chat: 7, Kind: flows.OutText, Text: "你好"}}
+	if first, err := s.Commit(ctx, "upd:1", time.Hour, msgs); err != nil || !first {
+		t.Errorf("Commit on an older file = %v, %v; want true", first, err)
+	}
+	if got, err := s.Outbox(ctx, true); err != nil || len(got) != 1 || got[0].ID != msgs[0].ID {
+		t.Errorf("Outbox(true) on an older file = %v, %v; want %s", got, err, msgs[0].ID)
+	}
+	if units, err := s.Units(ctx); err != nil || len(units) != 1 {
+		t.Errorf("Units() on an older file = %v, %v; want the unit written before", units, err)
+	}
+}
+
+// TestDoneExpiry moves the store's clock: done marks expire after their
+// keep and are trimmed by later Commits; keep ≤ 0 lasts for ever.
+func TestDoneExpiry(t *testing.T) {
+	s, _ := MustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2022, 1, 10, 9, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	commit := func(key string, keep time.Duration, want bool) {
+		t.Helper()
+		if first, err := s.Commit(ctx, key, keep, nil); err != nil || first != want {
+			t.Errorf("Commit(%q, keep %v) = %v, %v; want %v", key, keep, first, err, want)
+		}
+	}
+	commit("upd:1", time.Hour, true)
+	commit("upd:2", 2*time.Hour, true)
+	commit("forever", 0, true)
+	commit("upd:1", time.Hour, false)
+
+	now = now.Add(90 * time.Minute)
+	commit("upd:1", time.Hour, true) // expired: done again, until 10:30 + 1 h
+	commit("upd:2", time.Hour, false)
+	now = now.Add(24 * time.Hour)
+	commit("upd:3", time.Hour, true)
+	commit("forever", time.Hour, false)
+
+	counts := map[string]int{}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bDone, bDoneExpiry} {
+			counts[string(b)] = tx.Bucket(b).Stats().KeyN
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[string(bDone)] != 2 || counts[string(bDoneExpiry)] != 1 {
+		t.Errorf("after the marks expired: %d done marks and %d index entries, want 2 (forever, upd:3) and 1 (old ones trimmed)", counts[string(bDone)], counts[string(bDoneExpiry)])
+	}
+}

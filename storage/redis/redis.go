@@ -11,6 +11,7 @@
 //	rb:{u:42}:reports   list of Report JSON, oldest first
 //	rb:{u:42}:contacts  hash: user id → Contact JSON (the truth about who is a contact)
 //	rb:{u:42}:invites   hash: token hash → Invite JSON
+//	rb:{u:42}:out       hash: message id → flows.Outgoing without its ID (storage/internal/codec: CBOR); the unit's outbox
 //
 // The unit registry shares the tag {units}:
 //
@@ -28,16 +29,36 @@
 //	rb:once:<key>       marker of Once
 //	rb:lock:<key>       token of Lock
 //
+// Commit's and Claim's keys are spread over 64 buckets by the CRC-32 of the
+// key; the keys of a bucket share the tag {k:<crc % 64>}:
+//
+//	rb:{k:7}:out          hash: message id → message, as rb:{u:N}:out (Commit's messages)
+//	rb:{k:7}:done         sorted set: committed key → expiry in ms (+inf: for ever); trimmed by Commit
+//	rb:{k:7}:ops          sorted set: id of a Commit call → expiry in ms (opKeep), by which a retried Commit recognises itself
+//	rb:{k:7}:claim:<key>  token of Claim, expiring with the claim
+//
+// and one global key lists the outboxes written to since Outbox(false)
+// last looked:
+//
+//	rb:outbox:dirty     set: names of out hashes (rb:{u:42}:out, rb:{k:7}:out)
+//
+// A message id is <19-digit sequence>.<process id>/<tag>, e.g.
+// 1641805200000000000.Xf3kq9Ab/u:42: the sequence (unix nanoseconds,
+// strictly increasing within a process) makes ids sort in the order of
+// writing within one process, the process id makes them unique, and the
+// tag names the hash that holds the message, for Delivered.
+//
 // # Atomicity
 //
 // Every state change that must be atomic is one Lua script on one slot:
 // AddUnit, AddUnits and PutUnit on {units}; Apply (dedupe, revision check,
-// contact check, draft write, report append: one script, one round trip) on
-// {u:N}; the consuming half of Bind on {u:N}; Seen, Once, Lock and Unlock on
-// their single key. go-redis retries a command after a timeout even if Redis
-// already ran it, so every script recognises its own second run (by an id
-// unique to the call, or by finding its own result) and answers as the first
-// run did.
+// contact check, draft write, report append, outbox messages: one script,
+// one round trip) on {u:N}; Commit (done mark, claim release, messages)
+// and Claim on {k:B}; the consuming half of Bind on {u:N}; Seen, Once, Lock
+// and Unlock on their single key. go-redis retries a command after a
+// timeout even if Redis already ran it, so every script recognises its own
+// second run (by an id unique to the call, or by finding its own result)
+// and answers as the first run did, writing nothing again.
 //
 // These operations touch more than one slot and are not atomic as a whole;
 // each is safe because the per-unit hashes are the truth and the global keys
@@ -60,6 +81,13 @@
 //     still names the unit.
 //   - Drafts reads the unit ids, then the drafts, in a pipeline: a list, not a
 //     snapshot.
+//   - A write of outbox messages (Apply, Commit) is its script followed, in
+//     the same pipeline (one round trip), by the SADD of the out hash's
+//     name to rb:outbox:dirty. The mark only tells Outbox(false) where to
+//     look; see dirtyMarks for why no message written is missed.
+//   - Outbox(true) scans for rb:{*}:out (on every master of a Cluster) and
+//     reads the hashes: a list, not a snapshot.
+//   - Delivered deletes from the out hashes in one pipeline.
 package redis
 
 import (
@@ -104,8 +132,14 @@ const (
 )
 
 func unitKey(unitID int64, what string) string {
-	return "rb:{u:" + strconv.FormatInt(unitID, 10) + "}:" + what
+	return tagKey(unitTag(unitID), what)
 }
+
+// unitTag is the hash tag of a unit's keys, without the braces.
+func unitTag(unitID int64) string { return "u:" + strconv.FormatInt(unitID, 10) }
+
+// tagKey is the key named what under the hash tag tag.
+func tagKey(tag, what string) string { return "rb:{" + tag + "}:" + what }
 
 func inviteKey(hash string) string   { return "rb:invite:" + hash }
 func userKey(userID int64) string    { return "rb:user:" + strconv.FormatInt(userID, 10) }
@@ -129,6 +163,20 @@ type Store struct {
 	opPrefix string
 	opSeq    atomic.Uint64
 
+	// procID and idSeq make outbox message ids (see newIDs).
+	procID string
+	idSeq  atomic.Int64
+
+	// cluster: the client is a Cluster client, whose pipelines run their
+	// commands on different nodes concurrently (see dirtyMarks).
+	cluster bool
+	// dirtyMu serialises Outbox(false). popped holds the out hashes it
+	// popped from the dirty set in the last dirtyGrace (Cluster only),
+	// unread those it must read (again) on its next call.
+	dirtyMu sync.Mutex
+	popped  map[string]time.Time
+	unread  map[string]bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -151,7 +199,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	var prefix [6]byte
 	_, _ = rand.Read(prefix[:])
-	s := &Store{c: c, now: time.Now, opPrefix: base64.RawURLEncoding.EncodeToString(prefix[:]) + ":"}
+	procID := base64.RawURLEncoding.EncodeToString(prefix[:])
+	s := &Store{c: c, now: time.Now, opPrefix: procID + ":", procID: procID,
+		popped: map[string]time.Time{}, unread: map[string]bool{}}
+	_, s.cluster = c.(*goredis.ClusterClient)
 	c.AddHook(countHook{&s.trips})
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
@@ -952,13 +1003,16 @@ func (s *Store) Drafts(ctx context.Context) ([]flows.Draft, error) {
 
 // applyScript is Apply: one script, one round trip, on the unit's slot.
 //
-// KEYS: draft, seen, contacts, reports.
+// KEYS: draft, seen, contacts, reports, out.
 // ARGV: from rev, update id ("0": no dedupe), user id ("0": no contact
 // check), draft JSON, report JSON ("" if none), op (unique to the call), now
-// in ms, exclusive lower bound of the ids to keep ("(<ms>"), seenKeep in ms.
+// in ms, exclusive lower bound of the ids to keep ("(<ms>"), seenKeep in ms,
+// then an id and an encoded message per outbox message.
 //
 // The first check makes a second run of the same call (a go-redis retry)
-// answer 'ok' instead of 'duplicate' or 'conflict'.
+// answer 'ok' instead of 'duplicate' or 'conflict', and write nothing
+// again: not even a message the sender has delivered (and deleted) in
+// between.
 var applyScript = goredis.NewScript(`
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 local from = tonumber(ARGV[1])
@@ -975,11 +1029,15 @@ if ARGV[2] ~= '0' then
   redis.call('PEXPIRE', KEYS[2], ARGV[9])
 end
 if ARGV[5] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[5]) end
+for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1]) end
 return 'ok'
 `)
 
 // Apply applies a transition with one script in one round trip: dedupe,
-// revision check, contact check, draft write and report append.
+// revision check, contact check, draft write, report append and the
+// outbox messages (with their mark in the dirty set, pipelined). It sets
+// the IDs of t.Outbox when the messages were written, and empties them
+// when not.
 func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
@@ -995,13 +1053,22 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 		}
 	}
 	now := s.now()
+	out := unitKey(t.UnitID, "out")
+	args := []any{t.FromRev, t.UpdateID, t.UserID, data, report, s.op(),
+		unixMS(now), "(" + itoa(unixMS(now.Add(-seenKeep))), ms(seenKeep)}
+	args, err = s.appendOutgoing(args, unitTag(t.UnitID), t.Outbox)
+	if err != nil {
+		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
+	}
 	keys := []string{
 		unitKey(t.UnitID, "draft"), unitKey(t.UnitID, "seen"),
-		unitKey(t.UnitID, "contacts"), unitKey(t.UnitID, "reports"),
+		unitKey(t.UnitID, "contacts"), unitKey(t.UnitID, "reports"), out,
 	}
-	res, err := applyScript.Run(ctx, s.c, keys,
-		t.FromRev, t.UpdateID, t.UserID, data, report, s.op(),
-		unixMS(now), "("+itoa(unixMS(now.Add(-seenKeep))), ms(seenKeep)).Text()
+	mark := ""
+	if len(t.Outbox) > 0 {
+		mark = out
+	}
+	res, err := s.runMarked(ctx, applyScript, keys, mark, args...).Text()
 	switch {
 	case err != nil:
 	case res == "ok":
@@ -1015,6 +1082,10 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 	default:
 		err = fmt.Errorf("unexpected script reply %q", res)
 	}
+	// On a network error the messages may have been written after all;
+	// the caller treats the step as failed either way, and the sender
+	// finds them with Outbox.
+	clearIDs(t.Outbox)
 	return fmt.Errorf("apply update %d to unit %d from rev %d: %w", t.UpdateID, t.UnitID, t.FromRev, err)
 }
 
@@ -1137,5 +1208,5 @@ func (s *Store) Unlock(ctx context.Context, key, token string) error {
 
 var allScripts = []*goredis.Script{
 	addUnitsScript, putUnitScript, claimScript, bindScript, delIfScript,
-	putContactScript, applyScript, claimKeyScript,
+	putContactScript, applyScript, claimKeyScript, commitScript, claimWorkScript,
 }

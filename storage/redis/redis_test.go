@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +31,8 @@ func mustOpen(tb testing.TB, url string) *Store {
 
 // runSuite runs the conformance suite with one redis-server per subtest;
 // reopen restarts the server (its AOF keeps the data, its script cache is
-// emptied) and connects a new client.
+// emptied) and connects a new client; the second store (another process)
+// is a new client of the same server.
 func runSuite(t *testing.T, opts redistest.Options, scheme string) {
 	opts.AppendOnly = true
 	var mu sync.Mutex
@@ -66,7 +68,16 @@ func runSuite(t *testing.T, opts redistest.Options, scheme string) {
 		srv.Restart(t)
 		return mustOpen(t, url(srv))
 	}
-	storetest.Run(t, open, reopen)
+	second := func(t *testing.T) flows.Store {
+		mu.Lock()
+		srv := servers[t]
+		mu.Unlock()
+		if srv == nil {
+			t.Fatal("second store asked for before open")
+		}
+		return mustOpen(t, url(srv))
+	}
+	storetest.Run(t, open, reopen, storetest.Second(second))
 }
 
 func TestStore(t *testing.T) {
@@ -148,6 +159,48 @@ func TestApplyOneRoundTrip(t *testing.T) {
 	if n := s.RoundTrips() - trips; n != 1 {
 		t.Errorf("Draft took %d round trips, want 1", n)
 	}
+
+	// With outbox messages: the script and the dirty mark, pipelined.
+	d2 := d
+	d2.Rev = 2
+	out := []flows.Outgoing{{Chat: 7, Kind: flows.OutUnbutton, MsgID: 3}, {Chat: 7, Kind: flows.OutText, Text: "第 2 题"}}
+	before, trips = redistest.Commands(t, url), s.RoundTrips()
+	if err := s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 2, UserID: 7, FromRev: 1, Draft: d2, Outbox: out}); err != nil {
+		t.Fatalf("Apply with messages error: %v", err)
+	}
+	if n := s.RoundTrips() - trips; n != 1 {
+		t.Errorf("Apply with messages took %d round trips, want 1", n)
+	}
+	if got := delta(before, redistest.Commands(t, url)); got["evalsha"] != 1 || got["eval"] != 0 || got["sadd"] != 1 || got["hset"] != 3 {
+		t.Errorf("Apply with 2 messages made Redis run %v, want one evalsha (with 3 hset) and one sadd", got)
+	}
+
+	for _, call := range []struct {
+		desc string
+		fn   func() error
+	}{
+		{"Commit with a message", func() error {
+			_, err := s.Commit(ctx, "cmd:1", time.Hour, []flows.Outgoing{{Chat: 7, Kind: flows.OutText, Text: "ok"}})
+			return err
+		}},
+		{"Claim", func() error { _, err := s.Claim(ctx, "cmd:2", "tok", time.Minute); return err }},
+		{"Delivered of messages in two hashes", func() error {
+			msgs, err := s.Outbox(ctx, true)
+			if err != nil {
+				return err
+			}
+			trips = s.RoundTrips() // not counting the Outbox
+			return s.Delivered(ctx, []string{msgs[0].ID, msgs[len(msgs)-1].ID, "junk"})
+		}},
+	} {
+		trips = s.RoundTrips()
+		if err := call.fn(); err != nil {
+			t.Fatalf("%s error: %v", call.desc, err)
+		}
+		if n := s.RoundTrips() - trips; n != 1 {
+			t.Errorf("%s took %d round trips, want 1", call.desc, n)
+		}
+	}
 }
 
 // TestScriptCacheFlushed: after SCRIPT FLUSH (as after a Redis restart),
@@ -171,6 +224,26 @@ func TestScriptCacheFlushed(t *testing.T) {
 	if got, err := s.Draft(ctx, u.ID); err != nil || got.Rev != 1 {
 		t.Errorf("Draft after Apply = rev %d, %v; want rev 1", got.Rev, err)
 	}
+
+	// The pipeline of an Apply with messages and their dirty mark falls
+	// back to EVAL too, and marks the hash after the write.
+	if err := s.c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH error: %v", err)
+	}
+	if _, err := s.Outbox(ctx, false); err != nil { // empty the dirty set
+		t.Fatal(err)
+	}
+	before = redistest.Commands(t, url)
+	out := []flows.Outgoing{{Chat: 7, Kind: flows.OutText, Text: "第 2 题"}}
+	if err := s.Apply(ctx, flows.Transition{UnitID: u.ID, UpdateID: 2, UserID: 7, FromRev: 1, Draft: flows.Draft{Rev: 2}, Outbox: out}); err != nil {
+		t.Fatalf("Apply with messages after SCRIPT FLUSH error: %v", err)
+	}
+	if got := delta(before, redistest.Commands(t, url)); got["eval"] != 1 || got["sadd"] != 2 {
+		t.Errorf("Apply with messages after SCRIPT FLUSH sent %v, want one eval and two sadd (one per pipeline)", got)
+	}
+	if got, err := s.Outbox(ctx, false); err != nil || len(got) != 1 || got[0].ID != out[0].ID {
+		t.Errorf("Outbox(false) after an Apply through EVAL = %v, %v; want its message %s", got, err, out[0].ID)
+	}
 }
 
 // TestScriptsSurviveRetry runs each state-changing script twice with the
@@ -183,15 +256,30 @@ func TestScriptsSurviveRetry(t *testing.T) {
 	u := unitWithContact(t, s, 7)
 
 	t.Run("apply", func(t *testing.T) {
-		keys := []string{unitKey(u.ID, "draft"), unitKey(u.ID, "seen"), unitKey(u.ID, "contacts"), unitKey(u.ID, "reports")}
+		out := unitKey(u.ID, "out")
+		keys := []string{unitKey(u.ID, "draft"), unitKey(u.ID, "seen"), unitKey(u.ID, "contacts"), unitKey(u.ID, "reports"), out}
 		now := time.Now()
 		args := []any{0, 55, 7, `{"u":1,"r":1}`, `{"unit_id":1,"version":1}`, s.op(),
 			unixMS(now), "(" + itoa(unixMS(now.Add(-seenKeep))), ms(seenKeep)}
+		msgs := []flows.Outgoing{{Chat: 7, Kind: flows.OutText, Text: "a"}, {Chat: 7, Kind: flows.OutText, Text: "b"}}
+		args, err := s.appendOutgoing(args, unitTag(u.ID), msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for run := 1; run <= 2; run++ {
 			res, err := applyScript.Run(ctx, s.c, keys, args...).Text()
 			if err != nil || res != "ok" {
 				t.Errorf("apply script run %d = %q, %v; want ok", run, res, err)
 			}
+			if run == 1 {
+				// The sender delivers a message before the retry.
+				if err := s.Delivered(ctx, []string{msgs[0].ID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if ids := s.c.HKeys(ctx, out).Val(); len(ids) != 1 || ids[0] != msgs[1].ID {
+			t.Errorf("messages after two runs of one Apply (the first delivered in between): %q, want only %q", ids, msgs[1].ID)
 		}
 		if n := s.c.LLen(ctx, unitKey(u.ID, "reports")).Val(); n != 1 {
 			t.Errorf("reports after two runs of one Apply: %d, want 1", n)
@@ -203,6 +291,51 @@ func TestScriptsSurviveRetry(t *testing.T) {
 		args[5] = s.op()
 		if res, _ := applyScript.Run(ctx, s.c, keys, args...).Text(); res != "duplicate" {
 			t.Errorf("apply script, same update id, new call = %q, want duplicate", res)
+		}
+	})
+
+	t.Run("commit", func(t *testing.T) {
+		for _, key := range []string{"cmd:retry", ""} {
+			op := s.op()
+			tag := bucketTag(key)
+			if key == "" {
+				tag = bucketTag(op)
+			}
+			now := time.Now()
+			msgs := []flows.Outgoing{{Chat: 7, Kind: flows.OutText, Text: "a"}, {Chat: 7, Kind: flows.OutText, Text: "b"}}
+			args, err := s.appendOutgoing([]any{key, itoa(unixMS(now.Add(time.Hour))), op, unixMS(now), unixMS(now.Add(opKeep))}, tag, msgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := []string{tagKey(tag, "out"), tagKey(tag, "done"), tagKey(tag, "ops"), tagKey(tag, "claim:"+key)}
+			for run := 1; run <= 2; run++ {
+				if n, err := commitScript.Run(ctx, s.c, keys, args...).Int(); err != nil || n != 1 {
+					t.Errorf("commit script (key %q) run %d = %d, %v; want 1", key, run, n, err)
+				}
+				if run == 1 {
+					if err := s.Delivered(ctx, []string{msgs[0].ID}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			ids := s.c.HKeys(ctx, tagKey(tag, "out")).Val()
+			if slices.Contains(ids, msgs[0].ID) || !slices.Contains(ids, msgs[1].ID) {
+				t.Errorf("messages after two runs of one Commit (key %q, the first delivered in between): %q, want %q and not %q", key, ids, msgs[1].ID, msgs[0].ID)
+			}
+		}
+		// A new call with the same key finds it done.
+		if first, err := s.Commit(ctx, "cmd:retry", time.Hour, nil); err != nil || first {
+			t.Errorf("Commit(cmd:retry) after the script ran = %v, %v; want false", first, err)
+		}
+	})
+
+	t.Run("claim", func(t *testing.T) {
+		tag := bucketTag("cmd:claim")
+		keys := []string{tagKey(tag, "done"), tagKey(tag, "claim:cmd:claim")}
+		for run := 1; run <= 2; run++ {
+			if res, err := claimWorkScript.Run(ctx, s.c, keys, "cmd:claim", "tok", 60000, unixMS(time.Now())).Text(); err != nil || res != "claimed" {
+				t.Errorf("claim script run %d = %q, %v; want claimed", run, res, err)
+			}
 		}
 	})
 
@@ -339,6 +472,81 @@ func TestSeenTrim(t *testing.T) {
 	}
 }
 
+// TestDirtyMarkFirst: a Cluster client runs a pipeline's commands on
+// different nodes concurrently, so a writer's dirty mark can land before
+// its script writes the messages, and Outbox(false) can pop the mark in
+// between. Outbox(false) then reads the hash again on its next calls
+// (dirtyGrace) and finds the message. The test plays the writer by hand
+// on one server, with the store taken for a Cluster client.
+func TestDirtyMarkFirst(t *testing.T) {
+	s := mustOpen(t, redistest.Start(t))
+	ctx := context.Background()
+	s.cluster = true
+	out := unitKey(1, "out")
+	if err := s.c.SAdd(ctx, keyOutDirty, out).Err(); err != nil { // the mark first…
+		t.Fatal(err)
+	}
+	if got, err := s.Outbox(ctx, false); err != nil || len(got) != 0 {
+		t.Fatalf("Outbox(false) with a mark and no message = %v, %v; want none", got, err)
+	}
+	msg := []flows.Outgoing{{Chat: 7, Kind: flows.OutText, Text: "late"}}
+	args, err := s.appendOutgoing(nil, unitTag(1), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.HSet(ctx, out, args...).Err(); err != nil { // …then the script's write
+		t.Fatal(err)
+	}
+	if got, err := s.Outbox(ctx, false); err != nil || len(got) != 1 || got[0].ID != msg[0].ID {
+		t.Errorf("Outbox(false) after the message followed its popped mark = %v, %v; want %s", got, err, msg[0].ID)
+	}
+	if n := s.c.SCard(ctx, keyOutDirty).Val(); n != 0 {
+		t.Errorf("dirty set after Outbox(false): %d marks, want 0", n)
+	}
+}
+
+// TestCommitTrim moves the store's clock: expired done marks and Commit
+// call ids are trimmed by the next Commit in their bucket.
+func TestCommitTrim(t *testing.T) {
+	s := mustOpen(t, redistest.Start(t))
+	ctx := context.Background()
+	now := time.Date(2022, 1, 10, 9, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	// Keys of one bucket.
+	var keys []string
+	for i := 0; len(keys) < 3; i++ {
+		k := "upd:" + itoa(int64(i))
+		if bucketTag(k) == bucketTag("upd:0") {
+			keys = append(keys, k)
+		}
+	}
+	tag := bucketTag(keys[0])
+	for _, k := range keys[:2] {
+		if first, err := s.Commit(ctx, k, time.Hour, nil); err != nil || !first {
+			t.Fatalf("Commit(%s) = %v, %v; want true", k, first, err)
+		}
+	}
+	if first, err := s.Commit(ctx, "forever", 0, nil); err != nil || !first {
+		t.Fatalf("Commit(forever) = %v, %v; want true", first, err)
+	}
+	now = now.Add(2 * time.Hour)
+	if st, err := s.Claim(ctx, keys[0], "tok", time.Minute); err != nil || st != flows.Claimed {
+		t.Errorf("Claim(%s) after its keep = %v, %v; want claimed", keys[0], st, err)
+	}
+	if st, err := s.Claim(ctx, "forever", "tok", time.Minute); err != nil || st != flows.Done {
+		t.Errorf("Claim(forever) 2 h after a Commit with keep 0 = %v, %v; want done", st, err)
+	}
+	if first, err := s.Commit(ctx, keys[2], time.Hour, nil); err != nil || !first {
+		t.Fatalf("Commit(%s) = %v, %v; want true", keys[2], first, err)
+	}
+	if got := s.c.ZRange(ctx, tagKey(tag, "done"), 0, -1).Val(); !slices.Equal(got, keys[2:]) {
+		t.Errorf("done marks of bucket %s after the others expired = %q, want %q", tag, got, keys[2:])
+	}
+	if n := s.c.ZCard(ctx, tagKey(tag, "ops")).Val(); n != 1 {
+		t.Errorf("Commit call ids kept in bucket %s after %v: %d, want 1", tag, opKeep, n)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	url := redistest.Start(t)
 	port := url[strings.LastIndex(url, ":")+1:]
@@ -441,7 +649,8 @@ func BenchmarkStep(b *testing.B) {
 
 // BenchmarkServiceStep is one form step as the bot makes it, through
 // flows.Service with its caches warm: roundtrips/op is what a step costs
-// in production (target: one).
+// in production (target: one: the draft, the replies in the outbox and
+// their dirty mark in one pipeline); msgs/op the replies written.
 func BenchmarkServiceStep(b *testing.B) {
 	s := mustOpen(b, redistest.Start(b))
 	ctx := context.Background()
@@ -449,7 +658,7 @@ func BenchmarkServiceStep(b *testing.B) {
 	if err := st.Step(ctx); err != nil { // warm the caches
 		b.Fatal(err)
 	}
-	trips := s.RoundTrips()
+	trips, msgs := s.RoundTrips(), st.Messages
 	n := 0
 	for b.Loop() {
 		if err := st.Step(ctx); err != nil {
@@ -458,4 +667,5 @@ func BenchmarkServiceStep(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(s.RoundTrips()-trips)/float64(n), "roundtrips/op")
+	b.ReportMetric(float64(st.Messages-msgs)/float64(n), "msgs/op")
 }

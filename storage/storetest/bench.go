@@ -186,13 +186,17 @@ func (st *Stepper) Summary(ctx context.Context) error {
 // ServiceStepper drives one contact through flows.Service the way the bot
 // does: each Step is one real form step (an answer, then 上一题 back to the
 // same question), with the service's caches warm, so a benchmark measures
-// what one step costs the store in production.
+// what one step costs the store in production: the draft and the step's
+// replies (the outbox) in one write. The replies are left in the outbox.
 type ServiceStepper struct {
 	svc     *flows.Service
 	contact flows.Contact
 	back    string // callback data of the last 上一题 button
 	answer  bool
 	update  int64
+
+	// Messages counts the outbox messages the steps wrote.
+	Messages int
 }
 
 // NewServiceStepper binds a contact to a fresh county unit and brings it to
@@ -227,10 +231,20 @@ func NewServiceStepper(tb testing.TB, s flows.Store) *ServiceStepper {
 
 func (st *ServiceStepper) handle(ctx context.Context, in flows.Input) (flows.Result, error) {
 	st.update++
-	res, err := st.svc.Handle(ctx, st.update, st.contact, in)
+	from := flows.Origin{Chat: st.contact.ChatID}
+	if in.Data != "" {
+		from.Pressed = int(st.update) // the message whose button was pressed
+	}
+	res, err := st.svc.Handle(ctx, st.update, st.contact, in, from)
 	if err != nil {
 		return res, err
 	}
+	for _, m := range res.Outbox {
+		if m.ID == "" {
+			return res, fmt.Errorf("input %+v: message %s written without an ID", in, m)
+		}
+	}
+	st.Messages += len(res.Outbox)
 	for _, r := range res.Replies {
 		for _, row := range r.Buttons {
 			for _, b := range row {

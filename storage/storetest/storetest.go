@@ -23,6 +23,16 @@
 //     FromRev+1 or whose UnitID is not the transition's.
 //   - Lock by the token that already holds the lock succeeds and extends it.
 //   - Once with ttl ≤ 0 marks for ever; Lock needs a token and ttl > 0.
+//   - Apply and Commit set the IDs of the messages they are given (the
+//     caller's slice: Transition.Outbox, msgs) when they write them, and
+//     empty them when they write nothing (a rejected Apply, a Commit of a
+//     done key). IDs are unique and sort in the order of writing within
+//     one store; Outbox lists messages as they were given, with their IDs.
+//   - Commit with keep ≤ 0 marks the key done for ever; Claim needs a key,
+//     a token and ttl > 0; Commit of key "" with no messages does nothing
+//     and returns true.
+//   - Outbox(false) of a store only one process can open (no Second
+//     option) returns none.
 package storetest
 
 import (
@@ -43,6 +53,22 @@ import (
 // unchanged under reflect.DeepEqual.
 var t0 = time.Date(2022, 1, 10, 9, 0, 0, 0, time.UTC)
 
+// Option configures Run.
+type Option func(*config)
+
+type config struct {
+	second func(t *testing.T) flows.Store
+}
+
+// Second gives the suite a second store on the data of the store most
+// recently returned by open(t), while that one stays open: another
+// process's connection to the same Redis. second closes its store in
+// t.Cleanup. Without it the store is taken to be one that only one process
+// can open (a bbolt file), whose Outbox(false) returns none.
+func Second(second func(t *testing.T) flows.Store) Option {
+	return func(c *config) { c.second = second }
+}
+
 // Run runs the conformance suite.
 //
 // open returns a new, empty store for t and closes it in t.Cleanup; the suite
@@ -51,9 +77,13 @@ var t0 = time.Date(2022, 1, 10, 9, 0, 0, 0, time.UTC)
 // recently returned by open(t) (same file, same Redis), which the suite has
 // closed before calling it; it also closes its store in t.Cleanup.
 //
-// Subtests call t.Parallel, so open and reopen must be safe for concurrent
-// use with different t.
-func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
+// Subtests call t.Parallel, so open, reopen and the Second option's
+// function must be safe for concurrent use with different t.
+func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store, opts ...Option) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, open func(t *testing.T) flows.Store)
@@ -81,6 +111,13 @@ func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
 		{"Once", testOnce},
 		{"Lock", testLock},
 		{"Ping", testPing},
+		{"OutboxApply", testOutboxApply},
+		{"OutboxRejected", testOutboxRejected},
+		{"OutboxFields", testOutboxFields},
+		{"Claim", testClaim},
+		{"ClaimExpiry", testClaimExpiry},
+		{"Commit", testCommit},
+		{"CommitConcurrent", testCommitConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +128,10 @@ func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
 	t.Run("Restart", func(t *testing.T) {
 		t.Parallel()
 		testRestart(t, open, reopen)
+	})
+	t.Run("OutboxOthers", func(t *testing.T) {
+		t.Parallel()
+		testOutboxOthers(t, open, cfg.second)
 	})
 }
 
@@ -1120,7 +1161,18 @@ func testRestart(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
 	d1.Status = flows.StatusSubmitted
 	d1.Version = 1
 	rep := flows.Report{UnitID: a.ID, Version: 1, Receipt: "SY-2022-0001", SubmittedAt: t0, SubmittedBy: c.UserID, Answers: d1.Answers}
-	mustApply(t, s, flows.Transition{UnitID: a.ID, UpdateID: 900, UserID: c.UserID, Draft: d1, Report: &rep})
+	out := []flows.Outgoing{
+		{Chat: c.ChatID, Kind: flows.OutText, Text: "已提交，回执编号 SY-2022-0001。", At: t0},
+		{Chat: flows.OfficeGroup, Kind: flows.OutText, Text: "📬 离石区双拥工作领导小组 提交了第 1 版", Post: true, At: t0},
+	}
+	mustApply(t, s, flows.Transition{UnitID: a.ID, UpdateID: 900, UserID: c.UserID, Draft: d1, Report: &rep, Outbox: out})
+	cmd := []flows.Outgoing{{Chat: c.ChatID, Kind: flows.OutText, Text: "导出完成", At: t0}}
+	mustCommit(t, s, "cmd:export", time.Hour, cmd, true)
+	mustClaim(t, s, "cmd:running", "tok", time.Hour, flows.Claimed)
+	if err := s.Delivered(ctx, []string{out[0].ID}); err != nil {
+		t.Fatalf("Delivered(%s) error: %v", out[0].ID, err)
+	}
+	pending := []flows.Outgoing{out[1], cmd[0]}
 	if err := s.PutSetting(ctx, "office_chat", "-100123"); err != nil {
 		t.Fatalf("PutSetting error: %v", err)
 	}
@@ -1190,4 +1242,22 @@ func testRestart(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
 		t.Errorf("Apply(update 900 again) after reopen error = %v, want ErrDuplicate", err)
 	}
 	mustApply(t, s, flows.Transition{UnitID: a.ID, UpdateID: 901, UserID: c.UserID, FromRev: 1, Draft: dup})
+
+	// The outbox, done marks and claims survive; new messages get new IDs.
+	if got := mustOutbox(t, s, true); !reflect.DeepEqual(got, pending) {
+		t.Errorf("Outbox(true) after reopen = %v, want the undelivered %v", got, pending)
+	}
+	mustClaim(t, s, "cmd:export", "other", time.Hour, flows.Done)
+	mustClaim(t, s, "cmd:running", "other", time.Hour, flows.Busy)
+	mustCommit(t, s, "cmd:export", time.Hour, []flows.Outgoing{{Chat: c.ChatID, Kind: flows.OutText, Text: "again"}}, false)
+	more := []flows.Outgoing{{Chat: c.ChatID, Kind: flows.OutText, Text: "重启后"}}
+	mustCommit(t, s, "", time.Hour, more, true)
+	for _, m := range append(out, cmd...) {
+		if more[0].ID == m.ID {
+			t.Errorf("Commit after reopen assigned ID %s, which a message had before", m.ID)
+		}
+	}
+	if got := mustOutbox(t, s, true); len(got) != 3 {
+		t.Errorf("Outbox(true) after reopen and a Commit = %v, want 3 messages", got)
+	}
 }

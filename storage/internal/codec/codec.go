@@ -1,6 +1,7 @@
-// Package codec is the stores' encoding of drafts: CBOR (RFC 8949, with
-// the drafts' JSON field names as keys), compressed with S2
-// (github.com/klauspost/compress/s2, a faster Snappy) when it is large.
+// Package codec is the stores' encoding of drafts and of outbox messages:
+// CBOR (RFC 8949, with the types' JSON field names as keys); drafts are
+// compressed with S2 (github.com/klauspost/compress/s2, a faster Snappy)
+// when they are large.
 //
 // A draft is written at every form step, so its encoding is on the hot
 // path: CBOR encodes a default campaign's draft at the summary in about a
@@ -10,6 +11,10 @@
 // between calls (deflate kept about 1 MB per concurrent writer).
 //
 // Drafts written before, as JSON or deflated JSON, are still read.
+//
+// Outbox messages (flows.Outgoing) are CBOR without compression: their
+// bulk is an Upload (a generated spreadsheet, compressed already), which
+// CBOR keeps as raw bytes where JSON would take a third more in base64.
 package codec
 
 import (
@@ -124,6 +129,30 @@ func DecodeDraft(b []byte, d *flows.Draft) error {
 func decodeCBOR(b []byte, d *flows.Draft) error {
 	if err := decMode.Unmarshal(b, d); err != nil {
 		return fmt.Errorf("decode draft: %w", err)
+	}
+	return nil
+}
+
+// EncodeOutgoing encodes an outbox message without its ID (the stores keep
+// the ID in the key).
+func EncodeOutgoing(m flows.Outgoing) ([]byte, error) {
+	m.ID = ""
+	var buf bytes.Buffer
+	buf.Grow(64 + len(m.Text) + len(m.Upload))
+	buf.WriteByte(plain)
+	if err := encMode.NewEncoder(&buf).Encode(m); err != nil {
+		return nil, fmt.Errorf("encode message: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeOutgoing decodes what EncodeOutgoing made; the ID stays empty.
+func DecodeOutgoing(b []byte, m *flows.Outgoing) error {
+	if len(b) == 0 || b[0] != plain {
+		return errors.New("decode message: unknown encoding")
+	}
+	if err := decMode.Unmarshal(b[1:], m); err != nil {
+		return fmt.Errorf("decode message: %w", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"reportbot/flows"
 	"reportbot/storage/storetest"
@@ -135,6 +136,37 @@ func BenchmarkDecodeFull(b *testing.B) {
 		var d flows.Draft
 		if err := DecodeDraft(in, &d); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestOutgoingRoundTrip(t *testing.T) {
+	upload := bytes.Repeat([]byte{0, 1, 0xff}, 100_000)
+	m := flows.Outgoing{
+		ID: "dropped", Chat: -1001234567890, Kind: flows.OutFile, MsgID: 9, Text: "汇总表",
+		Buttons: [][]flows.Button{{{Text: "上一题", Data: "back"}}},
+		File:    &flows.File{Name: "汇总.xlsx", Size: 300_000}, Upload: upload, Post: true,
+		At: time.Date(2022, 1, 10, 9, 0, 0, 123, time.UTC),
+	}
+	b, err := EncodeOutgoing(m)
+	if err != nil {
+		t.Fatalf("EncodeOutgoing error: %v", err)
+	}
+	if len(b) > len(upload)+200 {
+		t.Errorf("EncodeOutgoing with a %d-byte upload = %d bytes, want the upload raw (no base64)", len(upload), len(b))
+	}
+	var got flows.Outgoing
+	if err := DecodeOutgoing(b, &got); err != nil {
+		t.Fatalf("DecodeOutgoing error: %v", err)
+	}
+	want := m
+	want.ID = ""
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodeOutgoing(EncodeOutgoing(m)) = %+v, want %+v", got, want)
+	}
+	for _, bad := range [][]byte{nil, {plain}, {2, 0xa0}, []byte(`{"k":"text"}`), b[:len(b)/2]} {
+		if err := DecodeOutgoing(bad, &got); err == nil {
+			t.Errorf("DecodeOutgoing(%.20q) error = nil, want an error", bad)
 		}
 	}
 }
