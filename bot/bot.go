@@ -104,7 +104,9 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		contacts:  map[int64]flows.Contact{},
 		done:      newDoneIDs(8192),
 	}
-	httpc := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: newAPITransport(cfg.Concurrency)}
+	// Idle connections for the outbox's calls and callback answers, and
+	// the long poll.
+	httpc := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: newAPITransport(cfg.Concurrency + 40)}
 	b.tg = telegram.New(cfg.APIURL, cfg.Token, httpc)
 	for attempt := 0; ; attempt++ {
 		me, err := b.tg.GetMe(ctx)
@@ -124,8 +126,9 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		}
 	}
 	b.out = outbox.New(svc.Store, b.tg, outboxChats{b}, logger, outbox.Config{
-		Limits: cfg.Limits,
-		Hooks:  outbox.Hooks{Sent: hooks.Sent, Throttled: hooks.Throttled, Retried: hooks.Retried, Dropped: hooks.Dropped},
+		Limits:      cfg.Limits,
+		Concurrency: cfg.Concurrency,
+		Hooks:       outbox.Hooks{Sent: hooks.Sent, Throttled: hooks.Throttled, Retried: hooks.Retried, Dropped: hooks.Dropped},
 	})
 	b.disp = newDispatcher(cfg.Concurrency, b.handleUpdate)
 	return b, nil

@@ -167,10 +167,14 @@ func chatOf(up *models.Update) int64 {
 }
 
 // Poll is the long-polling intake: it asks Telegram for updates, handles a
-// batch (chats concurrently, each chat in order), and only then confirms
-// the batch by asking for the next offset. An update whose handling failed
-// for an internal reason (store unreachable) is not confirmed and comes
-// back; those already applied are absorbed by their stored update ids.
+// batch (chats concurrently, each chat in order), and confirms the batch by
+// asking for the next offset as soon as every update's effects — its state
+// change and its messages in the outbox — are stored; sending them is the
+// outbox's business. While the store is unreachable an update waits in its
+// chat's lane (handleUpdate), so the batch is confirmed late but whole. An
+// update not confirmed when the process stops comes back; what it already
+// stored is recognised (update ids, claims), and updates handled lately by
+// this process are skipped.
 func (b *Bot) Poll(ctx context.Context) error {
 	b.setRunning(true)
 	defer b.setRunning(false)
@@ -200,7 +204,7 @@ func (b *Bot) Poll(ctx context.Context) error {
 			offset = next
 		}
 		if failed {
-			select { // the store is probably down: give it a moment
+			select { // stopping, or a handler gave up: give it a moment
 			case <-time.After(time.Second):
 			case <-ctx.Done():
 			}

@@ -138,6 +138,12 @@ func (c *call) send(chat int64, n int, allowed bool, do func(ctx context.Context
 			return errClosing
 		}
 	}
+	select {
+	case c.o.calls <- struct{}{}:
+	case <-c.wait.Done():
+		return errClosing
+	}
+	defer func() { <-c.o.calls }()
 	ctx, cancel := context.WithTimeout(c.base, c.o.cfg.CallTimeout)
 	defer cancel()
 	err := do(ctx)

@@ -96,6 +96,15 @@ type Config struct {
 	MaxPause time.Duration
 	// CallTimeout bounds one Bot API call (default 60 s; uploads are slow).
 	CallTimeout time.Duration
+	// Concurrency bounds the Bot API calls in flight at once (default
+	// 64): give the HTTP client as many idle connections per host, plus
+	// room for the callback answers (32), or calls dial anew.
+	Concurrency int
+	// AckEvery gathers acknowledgements for this long before they are
+	// written (default 50 ms): one store write for many messages. It is
+	// also the longest a crash can leave a delivered message in the store
+	// to be sent again.
+	AckEvery time.Duration
 	// Now and Sleep replace the clock (tests).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -113,6 +122,12 @@ func (c *Config) defaults() {
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 60 * time.Second
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 64
+	}
+	if c.AckEvery <= 0 {
+		c.AckEvery = 50 * time.Millisecond
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -140,6 +155,7 @@ type Outbox struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	answer chan struct{} // slots for callback answers in flight
+	calls  chan struct{} // slots for the other calls in flight
 
 	mu      sync.Mutex
 	active  bool             // Run runs: stored messages are delivered here
@@ -164,7 +180,8 @@ func New(store Store, api API, chats Chats, logger *slog.Logger, cfg Config) *Ou
 		lim:     newLimiter(cfg.Limits, cfg.Now, cfg.Sleep),
 		ctx:     ctx,
 		cancel:  cancel,
-		answer:  make(chan struct{}, 32),
+		answer:  make(chan struct{}, maxAnswers),
+		calls:   make(chan struct{}, cfg.Concurrency),
 		queues:  map[int64]*queue{},
 		known:   map[string]bool{},
 		ackWake: make(chan struct{}, 1),
@@ -389,15 +406,17 @@ func (o *Outbox) delivered(its []item) {
 	}
 }
 
-// ackLoop acknowledges delivered messages: at once when idle, in batches
-// when busy (one store round trip for all the acks that gathered while the
-// previous one was under way).
+// ackLoop acknowledges delivered messages in batches: what gathered within
+// AckEvery of the first goes in one store write.
 func (o *Outbox) ackLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-o.ackWake:
+		}
+		if o.cfg.Sleep(ctx, o.cfg.AckEvery) != nil {
+			return // Run flushes what is left
 		}
 		for !o.flushAcks(ctx) {
 			if o.cfg.Sleep(ctx, time.Second) != nil {
@@ -460,6 +479,9 @@ func (o *Outbox) forgetDelivered() {
 	}
 	o.done = o.done[n:]
 }
+
+// maxAnswers bounds the callback answers in flight.
+const maxAnswers = 32
 
 // errClosing: the outbox is closing; the message stays in the store.
 var errClosing = errors.New("outbox closing")

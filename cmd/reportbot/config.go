@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"reportbot/bot"
 )
@@ -24,6 +25,7 @@ type config struct {
 	LogFormat     string
 	LogLevel      string
 	Limits        bot.Limits
+	OutageRetry   time.Duration // how long an update waits for an unreachable store
 }
 
 // configProblems lists every problem of the environment at once.
@@ -48,6 +50,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LogFormat:     strings.TrimSpace(getenv("LOG_FORMAT")),
 		LogLevel:      strings.TrimSpace(getenv("LOG_LEVEL")),
 		Limits:        bot.DefaultLimits(),
+		OutageRetry:   10 * time.Minute,
 	}
 	var probs configProblems
 	if c.Token == "" {
@@ -121,6 +124,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			continue
 		}
 		*l.dst = f
+	}
+	if v := strings.TrimSpace(getenv("STORE_OUTAGE_RETRY")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 23*time.Hour {
+			probs = append(probs, fmt.Sprintf("STORE_OUTAGE_RETRY %q: a duration from 1s to 23h, e.g. 10m (Telegram keeps updates 24 hours)", v))
+		} else {
+			c.OutageRetry = d
+		}
 	}
 	if len(probs) > 0 {
 		return c, probs

@@ -135,6 +135,9 @@ func openStore(ctx context.Context, cfg config) (flows.Store, string, error) {
 		return nil, "", fmt.Errorf("create DATA_DIR %s: %w", cfg.DataDir, err)
 	}
 	s, err := bolt.Open(filepath.Join(cfg.DataDir, "reportbot.db"))
+	if errors.Is(err, bolt.ErrLocked) {
+		return nil, "", fmt.Errorf("another reportbot process is already running on DATA_DIR %s: the embedded store serves one process only (stop the other one; for several replicas use REDIS_URL): %w", cfg.DataDir, err)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("open embedded store in DATA_DIR %s: %w", cfg.DataDir, err)
 	}
@@ -196,6 +199,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		WebhookURL:    cfg.WebhookURL,
 		WebhookSecret: cfg.WebhookSecret,
 		Limits:        cfg.Limits,
+		OutageRetry:   cfg.OutageRetry,
 	}, svc, logger, metrics.botHooks())
 	if err != nil {
 		return err

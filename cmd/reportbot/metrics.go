@@ -104,5 +104,10 @@ func (m *metrics) handler(store flows.Store) http.Handler {
 		return n
 	})
 	m.reg.MustRegister(open)
+	if rt, ok := store.(interface{ RoundTrips() int64 }); ok {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "reportbot_redis_round_trips_total", Help: "Commands and pipelines sent to Redis (a pipeline counts once).",
+		}, func() float64 { return float64(rt.RoundTrips()) }))
+	}
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

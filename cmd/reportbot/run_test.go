@@ -14,6 +14,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/bot/telegramtest"
+	"reportbot/storage/bolt"
 )
 
 const testToken = "424242:SECRET-token-never-logged"
@@ -178,12 +179,12 @@ func TestServeEndToEnd(t *testing.T) {
 // TestServeRefusesBadConfig lists every configuration problem at once.
 func TestServeRefusesBadConfig(t *testing.T) {
 	var stderr bytes.Buffer
-	env := map[string]string{"ADMIN_IDS": "12,abc", "WEBHOOK_URL": "http://insecure", "LOG_FORMAT": "xml", "SEND_RATE_GLOBAL": "-1"}
+	env := map[string]string{"ADMIN_IDS": "12,abc", "WEBHOOK_URL": "http://insecure", "LOG_FORMAT": "xml", "SEND_RATE_GLOBAL": "-1", "STORE_OUTAGE_RETRY": "forever"}
 	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, &stderr)
 	if err == nil {
 		t.Fatal("run with a bad environment returned nil")
 	}
-	for _, want := range []string{"TELEGRAM_BOT_TOKEN is required", `ADMIN_IDS: "abc"`, "WEBHOOK_URL", "WEBHOOK_SECRET is required", "LOG_FORMAT", "SEND_RATE_GLOBAL"} {
+	for _, want := range []string{"TELEGRAM_BOT_TOKEN is required", `ADMIN_IDS: "abc"`, "WEBHOOK_URL", "WEBHOOK_SECRET is required", "LOG_FORMAT", "SEND_RATE_GLOBAL", "STORE_OUTAGE_RETRY"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
@@ -223,4 +224,24 @@ func defaultYAML(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestSecondProcessOnBoltFileRefused: the embedded store serves one process;
+// a second one on the same DATA_DIR says so and how to run replicas.
+func TestSecondProcessOnBoltFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	first, err := bolt.Open(filepath.Join(dir, "reportbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, _, err = openStore(context.Background(), config{DataDir: dir})
+	if err == nil {
+		t.Fatal("openStore on a DATA_DIR in use succeeded, want an error")
+	}
+	for _, want := range []string{"another reportbot process is already running", "REDIS_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("openStore error %q, want it to say %q", err, want)
+		}
+	}
 }

@@ -1149,7 +1149,9 @@ func (s *Store) Delivered(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	// In a batch: the acknowledgements share a commit (and its fsyncs)
+	// with the form steps being written at the same time.
+	err := s.batch(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bOutbox)
 		for _, id := range ids {
 			if k, ok := parseOutboxID(id); ok {

@@ -414,6 +414,23 @@ func (s *Store) readOutboxes(ctx context.Context, keys []string) ([]flows.Outgoi
 
 // Delivered removes the messages from their out hashes in one pipeline;
 // ids that are unknown or not ours are ignored.
+// deliveredScript removes delivered messages from several out hashes
+// (standalone Redis only: the keys are of many slots).
+// KEYS: the hashes. ARGV: how many ids each hash has, then the ids in the
+// same order.
+var deliveredScript = goredis.NewScript(`
+local n = #KEYS
+local at = n + 1
+for i = 1, n do
+  local c = tonumber(ARGV[i])
+  for j = 0, c - 1, 500 do
+    redis.call('HDEL', KEYS[i], unpack(ARGV, at + j, at + math.min(j + 499, c - 1)))
+  end
+  at = at + c
+end
+return 0
+`)
+
 func (s *Store) Delivered(ctx context.Context, ids []string) error {
 	byKey := map[string][]string{}
 	var order []string
@@ -430,12 +447,33 @@ func (s *Store) Delivered(ctx context.Context, ids []string) error {
 	if len(order) == 0 {
 		return nil
 	}
-	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+	var err error
+	if s.cluster {
+		// Keys of many slots: one HDEL each, in one pipeline.
+		_, err = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, k := range order {
+				p.HDel(ctx, k, byKey[k]...)
+			}
+			return nil
+		})
+	} else {
+		// One script for them all: a batch of acknowledgements is one
+		// command, not one per unit (they add up: a step's messages are
+		// in its unit's hash).
+		args := make([]any, 0, len(order)+len(ids))
 		for _, k := range order {
-			p.HDel(ctx, k, byKey[k]...)
+			args = append(args, len(byKey[k]))
 		}
-		return nil
-	})
+		for _, k := range order {
+			for _, id := range byKey[k] {
+				args = append(args, id)
+			}
+		}
+		err = deliveredScript.Run(ctx, s.c, order, args...).Err()
+		if errors.Is(err, goredis.Nil) {
+			err = nil
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("remove %d delivered messages: %w", len(ids), err)
 	}

@@ -1209,4 +1209,5 @@ func (s *Store) Unlock(ctx context.Context, key, token string) error {
 var allScripts = []*goredis.Script{
 	addUnitsScript, putUnitScript, claimScript, bindScript, delIfScript,
 	putContactScript, applyScript, claimKeyScript, commitScript, claimWorkScript,
+	deliveredScript,
 }
