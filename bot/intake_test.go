@@ -148,3 +148,17 @@ func TestDispatcherLanes(t *testing.T) {
 		t.Errorf("submit after close = %v, want errClosed", err)
 	}
 }
+
+// TestDoneIDsForgetsOldest: the memory of handled updates is bounded and
+// forgets the oldest first.
+func TestDoneIDsForgetsOldest(t *testing.T) {
+	d := newDoneIDs(3)
+	for _, id := range []int64{1, 2, 3, 2, 4} {
+		d.add(id)
+	}
+	for id, want := range map[int64]bool{1: false, 2: true, 3: true, 4: true, 5: false} {
+		if got := d.has(id); got != want {
+			t.Errorf("after adding 1 2 3 2 4 to a memory of 3, has(%d) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -119,4 +120,34 @@ func TestFailingChatRepeatsNobody(t *testing.T) {
 			t.Errorf("healthy chat's columns = %d, want 5", got)
 		}
 	})
+}
+
+// TestStrangerFloodIsCheap: a user who is not a contact and floods the bot
+// gets best-effort answers, at most about 20, then is ignored; nothing of
+// theirs is written to the store, and a contact's form goes on meanwhile.
+func TestStrangerFloodIsCheap(t *testing.T) {
+	h := newHarness(t, harnessOptions{store: "bolt"})
+	u := telegramtest.User{ID: 5321, FirstName: "甲"}
+	startForm(h, "交城县双拥工作领导小组", u)
+	stranger := telegramtest.User{ID: 5399, FirstName: "路人"}
+	h.tg.AddUser(stranger)
+	var ids []int64
+	for i := range 40 {
+		ids = append(ids, h.tg.SendText(stranger, stranger.Chat(), fmt.Sprintf("你好 %d", i)))
+	}
+	h.fill(u, "essays", "3")
+	h.settle()
+	if n := len(h.tg.Messages(stranger.ID)); n == 0 || n > strangerBurst {
+		t.Errorf("a stranger who sent 40 messages got %d answers, want 1 to %d", n, strangerBurst)
+	}
+	for _, id := range ids {
+		st, err := h.store.Claim(context.Background(), flows.UpdateKey(id), "probe", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != flows.Claimed {
+			t.Fatalf("the stranger's update %d left %v in the store, want nothing", id, st)
+		}
+	}
+	h.expectQuestion(u, "columns")
 }
