@@ -103,7 +103,7 @@ type Config struct {
 	// AckEvery gathers acknowledgements for this long before they are
 	// written (default 50 ms): one store write for many messages. It is
 	// also the longest a crash can leave a delivered message in the store
-	// to be sent again.
+	// to be sent again. The office group's posts are acknowledged at once.
 	AckEvery time.Duration
 	// Now and Sleep replace the clock (tests).
 	Now   func() time.Time
@@ -164,6 +164,7 @@ type Outbox struct {
 	known   map[string]bool  // queued or in flight: false; delivered, not yet forgotten: true
 	done    []doneID         // delivered and acknowledged, oldest first
 	acks    []string
+	ackNow  bool // acknowledge without waiting for more
 	ackWake chan struct{}
 	closed  bool
 }
@@ -387,7 +388,7 @@ func (o *Outbox) look(ctx context.Context, all bool) bool {
 
 // delivered records messages Telegram has; they are acknowledged to the
 // store in batches.
-func (o *Outbox) delivered(its []item) {
+func (o *Outbox) delivered(its []item, now bool) {
 	o.mu.Lock()
 	n := 0
 	for _, it := range its {
@@ -396,6 +397,9 @@ func (o *Outbox) delivered(its []item) {
 			o.known[it.msg.ID] = true
 			n++
 		}
+	}
+	if now && n > 0 {
+		o.ackNow = true
 	}
 	o.mu.Unlock()
 	if n > 0 {
@@ -415,7 +419,11 @@ func (o *Outbox) ackLoop(ctx context.Context) {
 			return
 		case <-o.ackWake:
 		}
-		if o.cfg.Sleep(ctx, o.cfg.AckEvery) != nil {
+		o.mu.Lock()
+		now := o.ackNow
+		o.ackNow = false
+		o.mu.Unlock()
+		if !now && o.cfg.Sleep(ctx, o.cfg.AckEvery) != nil {
 			return // Run flushes what is left
 		}
 		for !o.flushAcks(ctx) {
