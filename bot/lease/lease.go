@@ -61,6 +61,7 @@ func Run(ctx context.Context, l Locker, cfg Config, logger *slog.Logger, work fu
 	}
 	standby := false
 	for ctx.Err() == nil {
+		taken := time.Now()
 		ok, err := l.Lock(ctx, cfg.Key, token, cfg.TTL)
 		if err != nil && ctx.Err() == nil {
 			logger.Warn("lease: take", "key", cfg.Key, "err", err)
@@ -75,7 +76,7 @@ func Run(ctx context.Context, l Locker, cfg Config, logger *slog.Logger, work fu
 		}
 		logger.Info("lease taken: this process is active", "key", cfg.Key)
 		standby = false
-		hold(ctx, l, cfg, token, logger, work)
+		hold(ctx, l, cfg, token, taken, logger, work)
 		sleep(ctx, cfg.Every)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -86,8 +87,14 @@ func Run(ctx context.Context, l Locker, cfg Config, logger *slog.Logger, work fu
 }
 
 // hold runs work while the lease is renewed, and returns when it is lost
-// (or ctx ends) and work has returned.
-func hold(ctx context.Context, l Locker, cfg Config, token string, logger *slog.Logger, work func(ctx context.Context)) {
+// (or ctx ends) and work has returned. taken is when the Lock call that
+// took the lease started: the lease runs until taken+TTL at the latest.
+//
+// A holder that cannot renew must stop before a standby can take over:
+// each renewal is bounded to end half a period before the lease could
+// expire, and after a failure the holder goes on only if the next try
+// still comes before that.
+func hold(ctx context.Context, l Locker, cfg Config, token string, taken time.Time, logger *slog.Logger, work func(ctx context.Context)) {
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	if cfg.OnChange != nil {
@@ -97,34 +104,46 @@ func hold(ctx context.Context, l Locker, cfg Config, token string, logger *slog.
 		defer close(done)
 		work(wctx)
 	}()
-	renewed := time.Now()
+	renewed := taken
 	t := time.NewTicker(cfg.Every)
 	defer t.Stop()
-	for {
+	for keep := true; keep; {
 		select {
 		case <-ctx.Done():
+			keep = false
 		case <-done: // work ended by itself; Run takes the lease again
+			keep = false
 		case <-t.C:
-			ok, err := l.Lock(ctx, cfg.Key, token, cfg.TTL)
-			switch {
-			case ok:
-				renewed = time.Now()
-				continue
-			case err == nil:
-				logger.Warn("lease lost to another process; stopping", "key", cfg.Key)
-			case time.Since(renewed)+cfg.Every < cfg.TTL:
-				logger.Warn("lease: renew failed, retrying", "key", cfg.Key, "err", err)
-				continue
-			default:
-				logger.Warn("lease: cannot renew before it expires; stopping", "key", cfg.Key, "err", err)
-			}
+			keep = renew(ctx, l, cfg, token, &renewed, logger)
 		}
-		break
 	}
 	stop()
 	<-done
 	if cfg.OnChange != nil {
 		cfg.OnChange(false)
+	}
+}
+
+// renew extends the lease; false when the holder must stop.
+func renew(ctx context.Context, l Locker, cfg Config, token string, renewed *time.Time, logger *slog.Logger) bool {
+	deadline := renewed.Add(cfg.TTL - cfg.Every/2)
+	start := time.Now()
+	rctx, cancel := context.WithDeadline(ctx, deadline)
+	ok, err := l.Lock(rctx, cfg.Key, token, cfg.TTL)
+	cancel()
+	switch {
+	case ok:
+		*renewed = start
+		return true
+	case err == nil:
+		logger.Warn("lease lost to another process; stopping", "key", cfg.Key)
+		return false
+	case time.Now().Add(cfg.Every).Before(deadline):
+		logger.Warn("lease: renew failed, retrying", "key", cfg.Key, "err", err)
+		return true
+	default:
+		logger.Warn("lease: cannot renew before it may expire; stopping", "key", cfg.Key, "err", err)
+		return false
 	}
 }
 

@@ -85,6 +85,20 @@ func newLimiter(lim Limits, now func() time.Time, sleep func(context.Context, ti
 	return l
 }
 
+// restart makes the limiter start again: the global bucket empty, and
+// every chat's bucket made anew within its window of now (a takeover: the
+// process that sent before may have used Telegram's windows up).
+func (l *limiter) restart() {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.started = now
+	clear(l.chats)
+	if l.global != nil {
+		l.global.ReserveN(now, 1)
+	}
+}
+
 // wait returns when n messages may go to chat now: after the shared
 // pause, the chat's bucket and the global one. The chat comes first so that
 // a chat that must wait holds no global slot meanwhile.

@@ -170,3 +170,21 @@ func TestBackoffGrows(t *testing.T) {
 		}
 	}
 }
+
+// A takeover restarts the windows: nothing may go at once afterwards.
+func TestLimiterRestart(t *testing.T) {
+	clock := newFakeClock()
+	l := newLimiter(Limits{Global: 10, PerChat: 1, PerGroupMinute: 20, ChatBurst: 3}, clock.now, clock.sleep)
+	clock.advance(2 * time.Minute)
+	if !l.allow(-9) {
+		t.Fatal("allow long after the start = false, want true")
+	}
+	l.restart()
+	clock.advance(200 * time.Millisecond)
+	if l.allow(-9) {
+		t.Error("allow to a group right after a restart = true, want false (its window may be used up)")
+	}
+	if l.allow(1) {
+		t.Error("allow to a private chat right after a restart = true, want false")
+	}
+}

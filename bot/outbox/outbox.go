@@ -157,16 +157,18 @@ type Outbox struct {
 	answer chan struct{} // slots for callback answers in flight
 	calls  chan struct{} // slots for the other calls in flight
 
-	mu      sync.Mutex
-	active  bool             // Run runs: stored messages are delivered here
-	runCtx  context.Context  // Run's: ends when it stops
-	queues  map[int64]*queue // by Outgoing.Chat (flows.OfficeGroup for the group's posts)
-	known   map[string]bool  // queued or in flight: false; delivered, not yet forgotten: true
-	done    []doneID         // delivered and acknowledged, oldest first
-	acks    []string
-	ackNow  bool // acknowledge without waiting for more
-	ackWake chan struct{}
-	closed  bool
+	mu       sync.Mutex
+	active   bool // Run runs: stored messages are delivered here
+	starting bool // Run reads the store at its start; Push waits in early
+	early    []flows.Outgoing
+	runCtx   context.Context  // Run's: ends when it stops
+	queues   map[int64]*queue // by Outgoing.Chat (flows.OfficeGroup for the group's posts)
+	known    map[string]bool  // queued or in flight: false; delivered, not yet forgotten: true
+	done     []doneID         // delivered and acknowledged, oldest first
+	acks     []string
+	ackNow   bool // acknowledge without waiting for more
+	ackWake  chan struct{}
+	closed   bool
 }
 
 // New makes an outbox; nothing runs before Start.
@@ -205,8 +207,12 @@ func (o *Outbox) Run(ctx context.Context) {
 		return
 	}
 	o.active = true
+	o.starting = true
 	o.runCtx = ctx
 	o.mu.Unlock()
+	// A takeover is a start for Telegram's windows too: the process that
+	// sent before may have used them up.
+	o.lim.restart()
 
 	var wg sync.WaitGroup
 	wg.Go(func() { o.ackLoop(ctx) })
@@ -214,7 +220,7 @@ func (o *Outbox) Run(ctx context.Context) {
 	wg.Wait()
 
 	o.mu.Lock()
-	o.active = false
+	o.active, o.starting, o.early = false, false, nil
 	for _, q := range o.queues {
 		q.dropDurable(o.known)
 	}
@@ -259,6 +265,26 @@ func (o *Outbox) Push(msgs ...flows.Outgoing) {
 	if !o.active {
 		return // the runner in another process finds them in the store
 	}
+	if o.starting {
+		// Behind what the store holds from before: it is read first.
+		o.early = append(o.early, msgs...)
+		return
+	}
+	o.pushLocked(msgs)
+}
+
+// started queues what was handed over while the store was read at start,
+// after what the store held, so that every chat's order holds.
+func (o *Outbox) started() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.starting = false
+	early := o.early
+	o.early = nil
+	o.pushLocked(early)
+}
+
+func (o *Outbox) pushLocked(msgs []flows.Outgoing) {
 	for _, m := range msgs {
 		if m.ID == "" {
 			o.log.Error("outbox: message without id not queued", "msg", m.String())
@@ -352,6 +378,7 @@ func (o *Outbox) lookLoop(ctx context.Context) {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+	o.started()
 	poll := time.NewTicker(o.cfg.Poll)
 	defer poll.Stop()
 	rescan := time.NewTicker(o.cfg.Rescan)
@@ -382,7 +409,11 @@ func (o *Outbox) look(ctx context.Context, all bool) bool {
 	if len(msgs) > 0 && all {
 		o.log.Info("outbox: pending messages found in the store", "count", len(msgs))
 	}
-	o.Push(msgs...)
+	o.mu.Lock()
+	if o.active {
+		o.pushLocked(msgs)
+	}
+	o.mu.Unlock()
 	return true
 }
 

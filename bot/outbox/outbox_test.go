@@ -337,3 +337,42 @@ func (e *env) uploadFiles(n int) []flows.File {
 	}
 	return out
 }
+
+// gatedStore holds the first full read of the outbox until it is let go.
+type gatedStore struct {
+	Store
+	gate chan struct{}
+	once sync.Once
+}
+
+func (s *gatedStore) Outbox(ctx context.Context, all bool) ([]flows.Outgoing, error) {
+	if all {
+		s.once.Do(func() { <-s.gate })
+	}
+	return s.Store.Outbox(ctx, all)
+}
+
+// What is handed over while a new runner still reads the store (a
+// takeover) goes after what the store held from before, in every chat.
+func TestPushDuringStartKeepsOrder(t *testing.T) {
+	e := newEnv(t, telegramtest.Limits{}, Limits{})
+	e.commit(text(alice.ID, "接管前写入"))
+	gated := &gatedStore{Store: e.store, gate: make(chan struct{})}
+	o := New(gated, e.api, e.chats, nil, e.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; o.Close() })
+
+	e.waitFor(5*time.Second, "the runner to start", func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return o.starting
+	})
+	o.Push(e.commit(text(alice.ID, "接管后写入"))...)
+	close(gated.gate)
+	e.waitFor(10*time.Second, "both messages", func() bool { return len(e.tg.Messages(alice.ID)) == 2 })
+	if got, want := texts(e.tg.Messages(alice.ID)), []string{"接管前写入", "接管后写入"}; !slices.Equal(got, want) {
+		t.Errorf("chat got %q, want %q", got, want)
+	}
+}
