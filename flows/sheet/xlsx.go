@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/xuri/excelize/v2"
 
@@ -17,9 +18,18 @@ const headerRows = 5
 // styles are the cell styles of the workbook, by use.
 type styles struct {
 	title, info, header int
-	// [unitRow|subtotalRow|totalRow] × text, integer, money
-	text, integer, money [3]int
-	wrap                 int // long text answers
+	// [unitRow|subtotalRow|totalRow] × text, integer, money; wrapped text
+	// for the columns capped narrower than their widest value (Columns).
+	text, wrapped, integer, money [3]int
+	wrap                          int // long text answers: top, wrapped
+	topInteger                    int // numbers in their rows
+}
+
+// font is the workbook's font, Calibri (Chinese text in the system's
+// Chinese font), at size points; excelize leaves out what is not given, and
+// a font without a name or size is up to the application.
+func font(size float64, bold bool, color string) *excelize.Font {
+	return &excelize.Font{Family: "Calibri", Size: size, Bold: bold, Color: color}
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -38,17 +48,21 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{Type: "top", Color: "A6A6A6", Style: 1}, {Type: "bottom", Color: "A6A6A6", Style: 1},
 	}
 	vcenter := &excelize.Alignment{Vertical: "center"}
-	s.title = add(excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}, Alignment: vcenter})
-	s.info = add(excelize.Style{Font: &excelize.Font{Color: "404040"}, Alignment: vcenter})
-	s.header = add(excelize.Style{Font: &excelize.Font{Bold: true}, Border: border,
+	s.title = add(excelize.Style{Font: font(16, true, ""), Alignment: vcenter})
+	s.info = add(excelize.Style{Font: font(11, false, "404040"), Alignment: vcenter})
+	s.header = add(excelize.Style{Font: font(11, true, ""), Border: border,
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
-	s.wrap = add(excelize.Style{Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	top := &excelize.Alignment{Vertical: "top", WrapText: true}
+	s.wrap = add(excelize.Style{Font: font(11, false, ""), Border: border, Alignment: top})
+	s.topInteger = add(excelize.Style{Font: font(11, false, ""), Border: border, Alignment: &excelize.Alignment{Vertical: "top"}, NumFmt: 1})
 	// Subtotals are bold on light blue, the grand total bold on light orange.
 	fills := [3]excelize.Fill{unitRow: {}, subtotalRow: {Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}, totalRow: {Type: "pattern", Pattern: 1, Color: []string{"FCE4D6"}}}
+	wrapped := &excelize.Alignment{Vertical: "center", WrapText: true}
 	for k := range fills {
-		font := &excelize.Font{Bold: k != int(unitRow)}
+		font := font(11, k != int(unitRow), "")
 		s.text[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter})
+		s.wrapped[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: wrapped})
 		s.integer[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 1}) // 0
 		s.money[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 2})   // 0.00
 	}
@@ -59,8 +73,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 }
 
 // cells turns table values into styled excelize cells. Strings stay
-// strings: excelize stores them as text, never as a formula.
-func (s *styles) cells(kind rowKind, values []any) []any {
+// strings: excelize stores them as text, never as a formula. Text wraps in
+// the columns that cols says need it.
+func (s *styles) cells(kind rowKind, values []any, cols *Columns) []any {
 	out := make([]any, len(values))
 	for i, v := range values {
 		switch v := v.(type) {
@@ -77,7 +92,11 @@ func (s *styles) cells(kind rowKind, values []any) []any {
 		case money:
 			out[i] = excelize.Cell{StyleID: s.money[kind], Value: float64(v) / 100}
 		case string:
-			out[i] = excelize.Cell{StyleID: s.text[kind], Value: v}
+			style := s.text[kind]
+			if cols.Wraps(i + 1) {
+				style = s.wrapped[kind]
+			}
+			out[i] = excelize.Cell{StyleID: style, Value: v}
 		default:
 			panic(fmt.Sprintf("sheet: unexpected cell value %T", v))
 		}
@@ -91,6 +110,11 @@ func (s *styles) cells(kind rowKind, values []any) []any {
 // 未报单位 (the units without a standing version and where they stand).
 // It streams every sheet, so 10,000 units stay cheap. texts gives each
 // submitted unit's text answers.
+//
+// Every sheet prints (PrintSetup): 汇总表 on A3 landscape, the others on
+// A4 landscape, each one page wide with its header rows on every page and
+// page numbers in the footer. Columns are as wide as their titles and
+// values (Columns), long text wraps in rows high enough for it.
 func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	f := excelize.NewFile()
 	defer func() {
@@ -132,12 +156,65 @@ func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	return nil
 }
 
+// cellText is a table value as its cell shows it, for measuring columns.
+func cellText(v any) string {
+	switch v := v.(type) {
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case money:
+		return flows.FormatMoney(int64(v))
+	case string:
+		return v
+	}
+	return ""
+}
+
+// cellTexts are table values as their cells show them.
+func cellTexts(values []any) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = cellText(v)
+	}
+	return out
+}
+
+// rowOpts sets the height of a row whose text wraps (see RowHeight).
+func rowOpts(cols *Columns, values []any) []excelize.RowOpts {
+	if h := cols.RowHeight(cellTexts(values)...); h > 0 {
+		return []excelize.RowOpts{{Height: h}}
+	}
+	return nil
+}
+
+// The print setup of each sheet: 汇总表 is wide (8 columns and every
+// figure), the others fit A4.
+var (
+	printSummary = Print{Paper: PaperA3, Landscape: true, TitleRows: headerRows}
+	printTexts   = Print{Paper: PaperA4, Landscape: true, TitleRows: 1}
+	printPending = Print{Paper: PaperA4, Landscape: true, TitleRows: 1}
+)
+
+// summaryTitleLines is how many lines a figure's column title wraps into:
+// 6 lines of 4 汉字 take the longest titles (24 汉字) in a column about as
+// narrow as its numbers.
+const summaryTitleLines = 6
+
+// Column caps of 文字材料, in display columns: short answers (a name, a
+// phone number, choices) and long text, which wraps in its cells.
+const (
+	shortAnswerWidth = 16
+	longAnswerWidth  = DefaultMaxWidth
+)
+
 func cell(col, row int) string {
 	name, _ := excelize.CoordinatesToCellName(col, row) // col, row ≥ 1
 	return name
 }
 
 func writeSummary(f *excelize.File, st *styles, t *table) error {
+	if err := PrintSetup(f, SheetSummary, printSummary); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(SheetSummary)
 	if err != nil {
 		return err
@@ -145,12 +222,17 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	o, c := t.o, t.o.Campaign
 	titles := t.summaryTitles()
 	nfixed, last := len(summaryFixed), len(titles)
-	for i, width := range []float64{6, 30, 18, 14, 17, 6, 16, 10} {
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return err
-		}
+	// The figures' titles wrap in the bottom header row; the fixed ones
+	// (short) span both rows.
+	cols := Columns{Titles: titles, TitleLines: summaryTitleLines}
+	err = t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
+		cols.Row(cellTexts(values)...)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := sw.SetColWidth(nfixed+1, last, 13); err != nil {
+	if err := cols.Stream(sw); err != nil {
 		return err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 2, YSplit: headerRows, TopLeftCell: cell(3, headerRows+1), ActivePane: "bottomRight"}); err != nil {
@@ -188,20 +270,32 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 			sections[i] = excelize.Cell{StyleID: st.header, Value: title}
 		}
 	}
-	type span struct{ from, to int }
+	type span struct {
+		from, to int
+		title    string
+	}
 	var spans []span
 	for i, q := range t.numbers {
 		col := nfixed + i + 1
 		if i == 0 || q.Section != t.numbers[i-1].Section {
 			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
-			spans = append(spans, span{col, col})
+			spans = append(spans, span{col, col, q.Section.Title})
 		}
 		spans[len(spans)-1].to = col
 	}
-	if err := sw.SetRow(cell(1, headerRows-1), sections, excelize.RowOpts{Height: 22}); err != nil {
+	// A section's title wraps if its figures are narrower than it.
+	sectionLines := 1
+	for _, s := range spans {
+		width := 0
+		for col := s.from; col <= s.to; col++ {
+			width += cols.DisplayColumns(col)
+		}
+		sectionLines = max(sectionLines, WrappedLines(s.title, width))
+	}
+	if err := sw.SetRow(cell(1, headerRows-1), sections, excelize.RowOpts{Height: max(22, float64(sectionLines)*lineHeight+7)}); err != nil {
 		return err
 	}
-	if err := sw.SetRow(cell(1, headerRows), headers, excelize.RowOpts{Height: 80}); err != nil {
+	if err := sw.SetRow(cell(1, headerRows), headers, excelize.RowOpts{Height: TitleRowHeight(summaryTitleLines)}); err != nil {
 		return err
 	}
 	for col := 1; col <= nfixed; col++ {
@@ -220,7 +314,7 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	row := headerRows
 	err = t.summaryRows(func(kind rowKind, _ *flows.UnitOverview, values []any) error {
 		row++
-		return sw.SetRow(cell(1, row), st.cells(kind, values))
+		return sw.SetRow(cell(1, row), st.cells(kind, values, &cols), rowOpts(&cols, values)...)
 	})
 	if err != nil {
 		return err
@@ -229,41 +323,60 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 }
 
 func writeTexts(f *excelize.File, st *styles, t *table) error {
+	if err := PrintSetup(f, SheetTexts, printTexts); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(SheetTexts)
 	if err != nil {
 		return err
 	}
 	titles := t.textTitles()
-	for i, width := range []float64{6, 30, 18, 6} {
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return err
+	// The first columns are measured from the overview; the answers by
+	// their questions' bounds (reading them twice would read the store
+	// twice), in cells that wrap.
+	cols := Columns{Titles: titles, TitleLines: 2, Max: make([]int, len(titles))}
+	n := 0
+	for _, g := range t.o.Groups() {
+		for _, u := range g.Units {
+			if u.Submitted() {
+				n++
+				cols.Row(strconv.Itoa(n), u.Unit.Name, u.Category.Name, strconv.Itoa(u.Latest.Version))
+			}
 		}
 	}
 	for i, q := range t.texts {
-		width := 16.0
-		if q.Type == flows.TypeText && (q.MaxLen == 0 || q.MaxLen > 50) {
-			width = 50
+		w, long := answerWidth(q)
+		cols.Max[4+i] = shortAnswerWidth
+		if long {
+			cols.Max[4+i] = longAnswerWidth
 		}
-		if err := sw.SetColWidth(5+i, 5+i, width); err != nil {
-			return err
-		}
+		cols.Widen(5+i, w)
+	}
+	if err := cols.Stream(sw); err != nil {
+		return err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 2, YSplit: 1, TopLeftCell: "C2", ActivePane: "bottomRight"}); err != nil {
 		return err
 	}
-	if err := sw.SetRow("A1", headerCells(st, titles), excelize.RowOpts{Height: 36}); err != nil {
+	if err := sw.SetRow("A1", headerCells(st, titles), excelize.RowOpts{Height: TitleRowHeight(cols.TitleLines)}); err != nil {
 		return err
 	}
 	row := 1
 	err = t.textRows(func(values []any) error {
 		row++
-		cells := st.cells(unitRow, values)
-		for i := 4; i < len(cells); i++ {
+		// Rows of long text read from the top: every cell top-aligned,
+		// the answers wrapped.
+		cells := st.cells(unitRow, values, &cols)
+		for i := range cells {
 			c := cells[i].(excelize.Cell)
-			c.StyleID = st.wrap
+			if c.StyleID == st.integer[unitRow] {
+				c.StyleID = st.topInteger
+			} else {
+				c.StyleID = st.wrap
+			}
 			cells[i] = c
 		}
-		return sw.SetRow(cell(1, row), cells)
+		return sw.SetRow(cell(1, row), cells, rowOpts(&cols, values)...)
 	})
 	if err != nil {
 		return err
@@ -272,14 +385,23 @@ func writeTexts(f *excelize.File, st *styles, t *table) error {
 }
 
 func writePending(f *excelize.File, st *styles, t *table) error {
+	if err := PrintSetup(f, SheetPending, printPending); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(SheetPending)
 	if err != nil {
 		return err
 	}
-	for i, width := range []float64{6, 30, 18, 20, 36, 16, 17} {
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-			return err
-		}
+	cols := Columns{Titles: pendingTitles}
+	err = t.pendingRows(func(values []any) error {
+		cols.Row(cellTexts(values)...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := cols.Stream(sw); err != nil {
+		return err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
@@ -290,7 +412,7 @@ func writePending(f *excelize.File, st *styles, t *table) error {
 	row := 1
 	err = t.pendingRows(func(values []any) error {
 		row++
-		return sw.SetRow(cell(1, row), st.cells(unitRow, values))
+		return sw.SetRow(cell(1, row), st.cells(unitRow, values, &cols), rowOpts(&cols, values)...)
 	})
 	if err != nil {
 		return err
@@ -304,4 +426,34 @@ func headerCells(st *styles, titles []string) []any {
 		cells[i] = excelize.Cell{StyleID: st.header, Value: title}
 	}
 	return cells
+}
+
+// answerWidth bounds the display width of the answers to q as FormatAnswer
+// shows them; long is true for free text of more than 50 characters (or
+// unlimited), which gets a wide column.
+func answerWidth(q *flows.Question) (w int, long bool) {
+	switch q.Type {
+	case flows.TypeText:
+		if q.MaxLen == 0 || q.MaxLen > 50 {
+			return longAnswerWidth, true
+		}
+		return 2 * q.MaxLen, false
+	case flows.TypePhone:
+		return 13, false // 0358-84989170, the longest landline
+	case flows.TypeChoice:
+		for _, o := range q.Options {
+			w = max(w, DisplayWidth(o.Label))
+		}
+		return w, false
+	case flows.TypeMultiChoice:
+		for _, o := range q.Options {
+			w += DisplayWidth(o.Label) + DisplayWidth("、")
+		}
+		return max(w-DisplayWidth("、"), DisplayWidth("（未选）")), false
+	case flows.TypePhotos:
+		return DisplayWidth("99 张"), false
+	case flows.TypeDocument:
+		return longAnswerWidth, false // a file name: wraps in a narrow column
+	}
+	return longAnswerWidth, true
 }
