@@ -173,6 +173,7 @@ func (b *Bot) isAdmin(userID int64) bool { return slices.Contains(b.cfg.AdminIDs
 var commands = []struct{ cmd, desc string }{
 	{"report", "开始或继续填报"},
 	{"status", "查看本单位填报状态"},
+	{"template", "下载 Excel 填报模板（填好后发回即可）"},
 	{"cancel", "暂停填报（已填内容会保存）"},
 	{"handover", "将本单位交接给同事"},
 	{"help", "使用说明"},

@@ -75,9 +75,14 @@ func (b *Bot) private(ctx context.Context, u *update, once func(context.Context,
 		return b.contactInput(ctx, u, flows.Input{Cmd: u.cmd})
 	case "handover":
 		return once(ctx, u, b.handover)
+	case "template":
+		return once(ctx, u, b.contactTemplate)
 	case "":
 		in := flows.Input{Text: u.text}
 		if f := fileOf(u.msg); f != nil {
+			if isSpreadsheet(f) {
+				return b.templateUpload(ctx, u, *f)
+			}
 			in.File = f
 			in.Text = ""
 		}
@@ -174,6 +179,14 @@ func (b *Bot) contactUnit(ctx context.Context, userID int64) (flows.Contact, flo
 
 // contactInput runs one input of a contact through the engine.
 func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error {
+	return b.contactStep(ctx, u, func(ct flows.Contact) (flows.Result, error) {
+		return b.svc.Handle(ctx, u.id, ct, in, flows.Origin{Chat: u.chatID, Pressed: u.cbMsgID})
+	})
+}
+
+// contactStep runs one step of a contact (an input, an uploaded template)
+// through the service.
+func (b *Bot) contactStep(ctx context.Context, u *update, step func(flows.Contact) (flows.Result, error)) error {
 	ct, err := b.contact(ctx, u.userID)
 	if errors.Is(err, flows.ErrNotFound) {
 		u.outcome = "unbound"
@@ -197,7 +210,7 @@ func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error
 		}
 		b.rememberContact(ct)
 	}
-	res, err := b.svc.Handle(ctx, u.id, ct, in, flows.Origin{Chat: u.chatID, Pressed: u.cbMsgID})
+	res, err := step(ct)
 	var ue *flows.UserError
 	if errors.As(err, &ue) {
 		b.forgetContact(u.userID)
@@ -305,7 +318,7 @@ func (b *Bot) greet(ctx context.Context, chatID int64, unit flows.Unit, first st
 // help explains the commands for the user's role.
 func (b *Bot) help(ctx context.Context, u *update) error {
 	var s strings.Builder
-	s.WriteString("填报联系人可用命令：\n/report 开始或继续填报\n/status 查看本单位填报状态\n/cancel 暂停填报（已填内容会保存）\n/handover 将本单位交接给同事\n\n填写时：直接发送答案；可点“上一题”返回、“跳过”跳过选填题、“取消”暂停。全部填完后会显示汇总，核对无误再提交；截止前可随时修改。")
+	s.WriteString("填报联系人可用命令：\n/report 开始或继续填报\n/status 查看本单位填报状态\n/cancel 暂停填报（已填内容会保存）\n/handover 将本单位交接给同事\n/template 下载 Excel 填报模板（填好后发回，一次填完）\n\n填写时：直接发送答案；可点“上一题”返回、“跳过”跳过选填题、“取消”暂停。全部填完后会显示汇总，核对无误再提交；截止前可随时修改。")
 	if b.isAdmin(u.userID) {
 		s.WriteString("\n\n" + adminHelp)
 	}

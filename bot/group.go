@@ -36,7 +36,7 @@ func (b *Bot) handleGroup(ctx context.Context, u *update) error {
 	switch {
 	case u.cmd == "setgroup":
 		return b.setGroup(ctx, u)
-	case isOfficeCommand(u.cmd):
+	case isOfficeCommand(u.cmd), u.cmd == "template":
 		group, err := b.officeGroup(ctx)
 		if err != nil {
 			return err
@@ -50,6 +50,9 @@ func (b *Bot) handleGroup(ctx context.Context, u *update) error {
 			return nil
 		}
 		h := b.officeHandler(u.cmd)
+		if u.cmd == "template" {
+			h = b.officeTemplate
+		}
 		if h == nil {
 			return nil
 		}
@@ -58,7 +61,7 @@ func (b *Bot) handleGroup(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "/"+u.cmd+" 是管理员命令，请管理员私聊机器人使用。")
 		return nil
 	case u.cmd == "help":
-		b.sendText(ctx, u.chatID, "工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表（/export csv 导出 CSV），/docs 单位名称 查看该单位材料。")
+		b.sendText(ctx, u.chatID, "工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表（/export csv 导出 CSV），/docs 单位名称 查看该单位材料，/template [单位名称] 下载填报模板。")
 		return nil
 	}
 	return nil // ordinary group chatter is not for us

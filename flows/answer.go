@@ -154,6 +154,42 @@ func (c *Campaign) parseMoney(q *Question, answers map[string]Answer, raw string
 	return v, c.checkNumber(q, answers, v)
 }
 
+// parseAnswer reads text as the answer to q, given the answers so far
+// (for 其中 totals): the one parser per question type, used by the chat
+// (step.text) and the template reader (Campaign.ReadTemplate). The
+// problem is "" when the answer is fine; the caller adds what the question
+// expects, if it wants to. Documents and photos cannot be typed.
+func (c *Campaign) parseAnswer(q *Question, answers map[string]Answer, t string) (Answer, string) {
+	switch q.Type {
+	case TypeInteger:
+		v, problem := c.parseInteger(q, answers, t)
+		return Answer{Num: v}, problem
+	case TypeMoney:
+		v, problem := c.parseMoney(q, answers, t)
+		return Answer{Num: v}, problem
+	case TypeText:
+		return Answer{Text: t}, checkText(q, t)
+	case TypePhone:
+		p, ok := normalizePhone(t)
+		if !ok {
+			return Answer{}, quote(t) + "不是有效的电话号码。"
+		}
+		return Answer{Text: p}, ""
+	case TypeChoice:
+		id, ok := matchOption(q, t)
+		if !ok {
+			return Answer{}, quote(t) + "不是本题的选项。"
+		}
+		return Answer{Text: id}, ""
+	case TypeMultiChoice:
+		ids, problem := matchOptions(q, t)
+		return Answer{Picks: ids}, problem
+	case TypeDocument, TypePhotos:
+		return Answer{}, "本题需要发送文件或照片，不能直接填写文字。"
+	}
+	return Answer{}, "本题的类型无法识别，请联系" + c.Office + "。"
+}
+
 // numberBounds is the range a number question accepts given the answers so
 // far: its min/max, the 其中 total it may not exceed, and the sanity cap.
 // stated tells whether the upper bound is the question's own (say it in the

@@ -152,6 +152,18 @@ func UpdateKey(updateID int64) string { return "upd:" + strconv.FormatInt(update
 // nothing and writes no message again. A transition computed from a stale
 // draft is recomputed.
 func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Input, from Origin) (Result, error) {
+	return s.handle(ctx, updateID, ct, from, func(d Draft, env Env) Result { return s.Campaign.Step(d, env, in) })
+}
+
+// HandleTemplate applies an uploaded template (read by sheet.ReadTemplate)
+// to the contact's unit draft as Handle applies a typed answer: one step
+// (Campaign.StepTemplate), stored with its replies in one atomic write.
+func (s *Service) HandleTemplate(ctx context.Context, updateID int64, ct Contact, up TemplateUpload, from Origin) (Result, error) {
+	return s.handle(ctx, updateID, ct, from, func(d Draft, env Env) Result { return s.Campaign.StepTemplate(d, env, up) })
+}
+
+// handle loads the unit's draft, steps it and stores the result (Handle).
+func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from Origin, step func(Draft, Env) Result) (Result, error) {
 	u, err := s.unit(ctx, ct.UnitID)
 	if err != nil {
 		return Result{}, err
@@ -171,7 +183,7 @@ func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Inp
 				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
 			}
 		}
-		res := s.Campaign.Step(d, env, in)
+		res := step(d, env)
 		res.Outbox = PlanReplies(from.Chat, from.Pressed, res.Replies, env.Now)
 		if res.Report != nil {
 			res.Outbox = append(res.Outbox, s.Campaign.SubmissionPost(u, *res.Report)...)

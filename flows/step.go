@@ -19,12 +19,17 @@ var ErrNotSubmitted = errors.New("report not submitted")
 // re-asks the same question saying what is wrong and what is expected.
 // env.Deadline zero means the campaign's deadline.
 func (c *Campaign) Step(d Draft, env Env, in Input) Result {
+	return c.stepWith(d, env, func(s *step) { s.run(in) })
+}
+
+// stepWith runs one step: run applies the input to s, a working copy of d.
+func (c *Campaign) stepWith(d Draft, env Env, run func(s *step)) Result {
 	if env.Deadline.IsZero() {
 		env.Deadline = c.Deadline
 	}
 	s := &step{c: c, env: env, cat: env.Unit.Category, d: d}
 	s.d.Answers = maps.Clone(d.Answers)
-	s.run(in)
+	run(s)
 	if !s.changed {
 		return Result{Draft: d, Replies: s.replies}
 	}
@@ -401,48 +406,11 @@ func (s *step) text(q *Question, t string) {
 		return
 	}
 	switch q.Type {
-	case TypeInteger, TypeMoney:
-		parse := s.c.parseInteger
-		if q.Type == TypeMoney {
-			parse = s.c.parseMoney
-		}
-		v, problem := parse(q, s.d.Answers, t)
-		if problem != "" {
-			s.reask(q, problem)
-			return
-		}
-		s.answer(q, Answer{Num: v}, "")
-	case TypeText:
-		if problem := checkText(q, t); problem != "" {
-			s.reask(q, problem)
-			return
-		}
-		s.answer(q, Answer{Text: t}, "")
-	case TypePhone:
-		p, ok := normalizePhone(t)
-		if !ok {
-			s.reask(q, quote(t)+"不是有效的电话号码。")
-			return
-		}
-		s.answer(q, Answer{Text: p}, "")
-	case TypeChoice:
-		id, ok := matchOption(q, t)
-		if !ok {
-			s.reask(q, quote(t)+"不是本题的选项。")
-			return
-		}
-		s.answer(q, Answer{Text: id}, "")
 	case TypeMultiChoice:
 		if t == "完成" {
 			s.done(q)
 			return
 		}
-		ids, problem := matchOptions(q, t)
-		if problem != "" {
-			s.reask(q, problem)
-			return
-		}
-		s.answer(q, Answer{Picks: ids}, "")
 	case TypeDocument, TypePhotos:
 		if t == "完成" {
 			s.done(q)
@@ -453,9 +421,14 @@ func (s *step) text(q *Question, t string) {
 			what = "照片"
 		}
 		s.reask(q, "本题需要发送"+what+"，不能直接输入文字。")
-	default:
-		s.reask(q, "本题的类型无法识别，请联系"+s.c.Office+"。")
+		return
 	}
+	a, problem := s.c.parseAnswer(q, s.d.Answers, t)
+	if problem != "" {
+		s.reask(q, problem)
+		return
+	}
+	s.answer(q, a, "")
 }
 
 // file answers q with an uploaded file or photo.
