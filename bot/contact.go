@@ -160,11 +160,73 @@ func (b *Bot) forgetContact(userID int64) {
 	b.mu.Unlock()
 }
 
-// contactUnit returns the user's contact record and unit; ok is false
-// when the user is not a contact.
-func (b *Bot) contactUnit(ctx context.Context, userID int64) (flows.Contact, flows.Unit, bool, error) {
-	ct, err := b.contact(ctx, userID)
+// Reads and the contact cache. The cache spares a form step a store read:
+// every draft write checks membership in the store (Store.Apply refuses a
+// user who is no longer a contact of the unit), so a stale entry cannot
+// change a report. A read shows the report without writing, and another
+// replica may have handed the unit over or removed the contact since the
+// entry was cached: the inputs that show the unit's report on purpose
+// (/status, /report) and the commands that act for the unit (/template,
+// /handover, /start) confirm the contact in the store first — one read, for
+// a command, not for an answer.
+
+// errFormerContact: the cache named a contact the store no longer has.
+type errFormerContact struct{ unitID int64 }
+
+func (e *errFormerContact) Error() string {
+	return fmt.Sprintf("no longer a contact of unit %d", e.unitID)
+}
+
+// confirmedContact returns the user's contact record from the store and
+// refreshes the cache with it. When the store has none but the cache had
+// one, the error is an *errFormerContact naming the unit they left (wraps
+// nothing: the caller tells them so); otherwise flows.ErrNotFound.
+func (b *Bot) confirmedContact(ctx context.Context, userID int64) (flows.Contact, error) {
+	b.mu.Lock()
+	cached, had := b.contacts[userID]
+	b.mu.Unlock()
+	c, err := b.store.Contact(ctx, userID)
 	if errors.Is(err, flows.ErrNotFound) {
+		b.forgetContact(userID)
+		if had {
+			return c, &errFormerContact{unitID: cached.UnitID}
+		}
+		return c, err
+	}
+	if err != nil {
+		return c, err
+	}
+	b.rememberContact(c)
+	return c, nil
+}
+
+// showsReport reports whether an input is one whose purpose is to show the
+// unit's report (it may change nothing, and then no store write checks
+// membership).
+func showsReport(in flows.Input) bool {
+	switch strings.TrimPrefix(in.Cmd, "/") {
+	case "status", "report":
+		return true
+	}
+	return false
+}
+
+// msgFormerContact tells a former contact why they see nothing.
+func (b *Bot) msgFormerContact(ctx context.Context, unitID int64) string {
+	name := "该单位"
+	if u, err := b.store.Unit(ctx, unitID); err == nil {
+		name = "“" + u.Name + "”"
+	}
+	return "您已不再是" + name + "的填报联系人（单位已交接给其他同事，或已由" + b.camp.Office + "调整），无法再查看或填报该单位的报告。如有疑问，请联系" + b.camp.Office + "。"
+}
+
+// contactUnit returns the user's contact record and unit, confirmed in the
+// store (it serves commands that act for the unit); ok is false when the
+// user is not a contact.
+func (b *Bot) contactUnit(ctx context.Context, userID int64) (flows.Contact, flows.Unit, bool, error) {
+	ct, err := b.confirmedContact(ctx, userID)
+	var former *errFormerContact
+	if errors.Is(err, flows.ErrNotFound) || errors.As(err, &former) {
 		return ct, flows.Unit{}, false, nil
 	}
 	if err != nil {
@@ -177,17 +239,38 @@ func (b *Bot) contactUnit(ctx context.Context, userID int64) (flows.Contact, flo
 	return ct, unit, true, nil
 }
 
-// contactInput runs one input of a contact through the engine.
+// contactInput runs one input of a contact through the engine. An input
+// that shows the report confirms the contact in the store; an answer uses
+// the cache (its write is checked by the store).
 func (b *Bot) contactInput(ctx context.Context, u *update, in flows.Input) error {
-	return b.contactStep(ctx, u, func(ct flows.Contact) (flows.Result, error) {
+	lookup := b.contact
+	if showsReport(in) {
+		lookup = b.confirmedContact
+	}
+	return b.contactStepAs(ctx, u, lookup, func(ct flows.Contact) (flows.Result, error) {
 		return b.svc.Handle(ctx, u.id, ct, in, flows.Origin{Chat: u.chatID, Pressed: u.cbMsgID})
 	})
 }
 
 // contactStep runs one step of a contact (an input, an uploaded template)
-// through the service.
+// through the service, with the cached contact.
 func (b *Bot) contactStep(ctx context.Context, u *update, step func(flows.Contact) (flows.Result, error)) error {
-	ct, err := b.contact(ctx, u.userID)
+	return b.contactStepAs(ctx, u, b.contact, step)
+}
+
+// contactStepAs is contactStep with the contact looked up by lookup.
+func (b *Bot) contactStepAs(ctx context.Context, u *update, lookup func(context.Context, int64) (flows.Contact, error), step func(flows.Contact) (flows.Result, error)) error {
+	ct, err := lookup(ctx, u.userID)
+	var former *errFormerContact
+	if errors.As(err, &former) {
+		u.outcome = "refused"
+		u.unit = former.unitID
+		if u.cb != nil {
+			b.removeKeyboard(ctx, u.chatID, u.cbMsgID)
+		}
+		b.sendText(ctx, u.chatID, b.msgFormerContact(ctx, former.unitID))
+		return nil
+	}
 	if errors.Is(err, flows.ErrNotFound) {
 		u.outcome = "unbound"
 		bestEffort(ctx)

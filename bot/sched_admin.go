@@ -144,10 +144,14 @@ func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
 		switch {
 		case err != nil:
 			b.sendText(ctx, chatID, "提醒发送中断，已发送的不会重复发送。请稍后重新发送 /remind 并确认。")
+		case res.Skip == "panicked":
+			b.sendText(ctx, chatID, "这一轮提醒因程序内部错误中断，已记录，不会自动重发。请稍后重新发送 /remind 并确认，或联系技术支持。")
 		case res.Skip != "":
 			b.sendText(ctx, chatID, "这一轮提醒已经发送过（或正在由另一个实例发送），不会重复发送。")
 		case res.Tally.Units == 0:
 			b.sendText(ctx, chatID, "所有单位均已提交，没有发送提醒。")
+		case res.Panics > 0:
+			b.sendText(ctx, chatID, b.camp.RoundReportText(r, res.Tally)+fmt.Sprintf("\n⚠️ 其中 %d 个单位因程序内部错误未能提醒，已记录。", res.Panics))
 		default:
 			b.sendText(ctx, chatID, b.camp.RoundReportText(r, res.Tally))
 		}

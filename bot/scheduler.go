@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,11 +83,27 @@ var defaultLeases = leases{
 }
 
 // Settings keys of the scheduler: the scheduled time (RFC 3339) of the last
-// completed fire of each job.
+// completed fire of each job, and the mark of a round that panicked
+// (settingPanicked + round key; the value is when).
 const (
 	settingLastReminders = "sched:last:reminders"
 	settingLastDigest    = "sched:last:digest"
+	settingPanicked      = "sched:panicked:"
 )
+
+// Panics. A panic in a goroutine the scheduler starts (a catch-up run, a
+// tick's job, a round's worker, an admin's round) is recovered there: it
+// is logged with its stack and counted (SchedulerOptions.OnPanic), and it
+// does not end the process. A unit whose reminder panicked counts as
+// failed and the round goes on with the others; a round that panicked
+// (in a unit or as a whole) is marked in the store's settings and reported
+// to the office group, and a later run of that round — a catch-up after a
+// restart, another replica — skips it as "panicked" instead of running into
+// the same panic again. The office can send the round again with /remind.
+// A digest whose posting panicked counts as a failed post (not retried).
+
+// errPanicked is the error of work that panicked (recovered).
+var errPanicked = errors.New("panicked (recovered; see the log)")
 
 // SchedulerOptions configure a Scheduler.
 type SchedulerOptions struct {
@@ -98,6 +115,11 @@ type SchedulerOptions struct {
 	Workers int
 	// OnReminder is called once per reminder sent (metrics).
 	OnReminder func()
+	// OnPanic is called once per panic recovered in the scheduler's
+	// goroutines, with where it happened: "reminders" or "digest" (a
+	// tick's job), "catch_up", "round", "round_worker", "remind_unit",
+	// "admin_round", "digest_post" (metrics).
+	OnPanic func(where string)
 }
 
 // Scheduler runs the reminder rounds and the digests of a Bot.
@@ -107,6 +129,7 @@ type Scheduler struct {
 	now        func() time.Time
 	workers    int
 	onReminder func()
+	onPanic    func(where string)
 	leaseNow   func() time.Time // the clock of lock leases: the store's, real time
 	lease      leases
 
@@ -132,6 +155,9 @@ func NewScheduler(b *Bot, opts SchedulerOptions) *Scheduler {
 	if opts.OnReminder == nil {
 		opts.OnReminder = func() {}
 	}
+	if opts.OnPanic == nil {
+		opts.OnPanic = func(string) {}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{
 		b:          b,
@@ -139,6 +165,7 @@ func NewScheduler(b *Bot, opts SchedulerOptions) *Scheduler {
 		now:        opts.Now,
 		workers:    opts.Workers,
 		onReminder: opts.OnReminder,
+		onPanic:    opts.OnPanic,
 		leaseNow:   time.Now,
 		lease:      defaultLeases,
 		ctx:        ctx,
@@ -195,11 +222,13 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		catchUp.Add(1)
 		s.wg.Go(func() {
 			defer catchUp.Done()
+			defer s.recoverAs("catch_up")
 			j.Run()
 		})
 	}
 	s.caughtUp = make(chan struct{})
 	s.wg.Go(func() {
+		defer s.recoverAs("catch_up")
 		catchUp.Wait()
 		close(s.caughtUp)
 	})
@@ -244,7 +273,10 @@ func (s *Scheduler) runDigest(ctx context.Context, now time.Time) (string, error
 }
 
 // tick runs one job at the scheduler's clock and logs what it did.
+// A panic is recovered here (cron.Recover is the last resort, and counts
+// nothing).
 func (s *Scheduler) tick(job string, run func(context.Context, time.Time) (string, error)) {
+	defer s.recoverAs(job)
 	if s.ctx.Err() != nil {
 		return
 	}
@@ -266,10 +298,14 @@ type RoundResult struct {
 	// Ran is true when this call ran the round to its end.
 	Ran bool
 	// Skip says why a due round did not run: "done" (it ran before),
-	// "busy" (another replica holds it), "reminders off", "" when it ran
-	// or when nothing was due (Round is zero).
+	// "busy" (another replica holds it), "reminders off", "panicked" (this
+	// or an earlier run of the round panicked: it is marked and not run
+	// again), "" when it ran or when nothing was due (Round is zero).
 	Skip  string
 	Tally flows.RoundTally
+	// Panics counts the units whose reminder panicked (they count as
+	// Failed too) and a panic of the round itself.
+	Panics int
 }
 
 // String is a short description for logs.
@@ -283,8 +319,12 @@ func (r RoundResult) String() string {
 		return fmt.Sprintf("round %s skipped: %s", r.Round.Key(), r.Skip)
 	}
 	t := r.Tally
-	return fmt.Sprintf("round %s: %d units, %d reached, %d unreachable, %d unbound, %d failed, %d submitted meanwhile, %d reminders sent",
+	s := fmt.Sprintf("round %s: %d units, %d reached, %d unreachable, %d unbound, %d failed, %d submitted meanwhile, %d reminders sent",
 		r.Round.Key(), t.Units, t.Sent, t.Unreachable, t.NoContact, t.Failed, t.Submitted, t.Messages)
+	if r.Panics > 0 {
+		s += fmt.Sprintf(", %d panicked (round marked)", r.Panics)
+	}
+	return s
 }
 
 // RunReminders runs the ladder's reminder round due at now, if any and not
@@ -321,9 +361,11 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (RoundResul
 		}
 	}
 	res, err = s.RunRound(ctx, r, deadline)
-	if err != nil || !res.Ran {
+	if err != nil || !res.Ran && res.Skip != "panicked" {
 		return res, err
 	}
+	// A round that panicked is recorded as fired too: the ticks of the
+	// day and a catch-up do not run into the same panic again.
 	return res, s.putLastFire(ctx, settingLastReminders, r.At)
 }
 
@@ -412,17 +454,26 @@ const (
 	unitNoContact
 	unitSubmitted
 	unitFailed
+	unitPanicked // counted as failed
 )
 
 // RunRound runs one reminder round to its end (or resumes it): every
 // contact of every unit without a standing version, checked at send time,
 // gets the round's reminder once; then the office group gets one line. It
 // returns Skip "busy" when another run holds the round or it was completed
-// before (the lock does not tell the two apart).
-func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.Time) (RoundResult, error) {
-	res := RoundResult{Round: r}
+// before (the lock does not tell the two apart), and Skip "panicked" when
+// a run of the round panicked (see Panics above).
+func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.Time) (res RoundResult, err error) {
+	res = RoundResult{Round: r}
 	st := s.b.store
 	lockKey := "remind:" + r.Key()
+	if marked, err := s.roundPanicked(ctx, r); err != nil || marked {
+		if marked {
+			res.Skip = "panicked"
+			s.log.Info("round was marked panicked by an earlier run; not run again", "round", r.Key())
+		}
+		return res, err
+	}
 	token := newToken()
 	ok, err := st.Lock(ctx, lockKey, token, s.lease.round)
 	if err != nil {
@@ -444,6 +495,19 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 		if err := st.Unlock(uctx, lockKey, token); err != nil {
 			s.log.Warn("release round lock", "round", r.Key(), "err", err)
 		}
+	}()
+	// Runs before the release above: a round that panicked is marked and
+	// its lock kept as "done".
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		s.panicked("round", v, "round", r.Key())
+		res.Panics++
+		res.Ran, res.Skip, err = false, "panicked", nil
+		completed = s.markPanicked(ctx, r, lockKey, token)
+		s.postLine(context.WithoutCancel(ctx), s.panicNote(r, 0))
 	}()
 
 	units, err := st.Units(ctx)
@@ -481,12 +545,16 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 		}
 		for range min(s.workers, len(todo)) {
 			wg.Go(func() {
-				for u := range next {
-					if err := l.keep(rctx); err != nil {
-						fail(err)
-						continue
+				defer func() {
+					// Not expected (a unit's panic is recovered below),
+					// but a dead worker must not leave the feed blocked.
+					if v := recover(); v != nil {
+						s.panicked("round_worker", v, "round", r.Key())
+						fail(errPanicked)
 					}
-					out, sent, err := s.remindUnit(rctx, r, u, deadline, token, &releaseFailed)
+				}()
+				for u := range next {
+					out, sent, err := s.remindUnitSafely(rctx, l, r, u, deadline, token, &releaseFailed)
 					if err != nil {
 						fail(err)
 						continue
@@ -504,6 +572,9 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 						res.Tally.Submitted++
 					case unitFailed:
 						res.Tally.Failed++
+					case unitPanicked:
+						res.Tally.Failed++
+						res.Panics++
 					}
 					mu.Unlock()
 				}
@@ -525,7 +596,14 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 		if firstErr != nil {
 			return res, fmt.Errorf("round %s interrupted: %w", r.Key(), firstErr)
 		}
-		s.postLine(ctx, s.b.camp.RoundReportText(r, res.Tally))
+		text := s.b.camp.RoundReportText(r, res.Tally)
+		if res.Panics > 0 {
+			if err := s.putPanicked(ctx, r); err != nil {
+				s.log.Warn("mark round panicked", "round", r.Key(), "err", err)
+			}
+			text += "\n" + s.panicNote(r, res.Panics)
+		}
+		s.postLine(ctx, text)
 	}
 
 	// Done: the lock lives on as the round's "completed" marker.
@@ -538,6 +616,85 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 	completed = true
 	res.Ran = true
 	return res, nil
+}
+
+// remindUnitSafely renews the round lock and reminds one unit; a panic is
+// recovered, logged, counted and returned as unitPanicked, so that the
+// round goes on with the other units.
+func (s *Scheduler) remindUnitSafely(ctx context.Context, l *roundLock, r flows.Round, u flows.Unit, deadline time.Time, token string, releaseFailed *atomic.Bool) (out unitOutcome, sent int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.panicked("remind_unit", v, "round", r.Key(), "unit", u.ID)
+			out, err = unitPanicked, nil
+		}
+	}()
+	if err := l.keep(ctx); err != nil {
+		return 0, 0, err
+	}
+	return s.remindUnit(ctx, r, u, deadline, token, releaseFailed)
+}
+
+// panicked logs a recovered panic with its stack and counts it.
+func (s *Scheduler) panicked(where string, v any, kv ...any) {
+	args := append([]any{"where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack())}, kv...)
+	s.log.Error("panic in scheduler (recovered)", args...)
+	s.onPanic(where)
+}
+
+// recoverAs, deferred, recovers a panic of a goroutine the scheduler
+// started and reports it as where.
+func (s *Scheduler) recoverAs(where string) {
+	if v := recover(); v != nil {
+		s.panicked(where, v)
+	}
+}
+
+// roundPanicked reports whether a run of the round panicked (the mark).
+func (s *Scheduler) roundPanicked(ctx context.Context, r flows.Round) (bool, error) {
+	_, err := s.b.store.Setting(ctx, settingPanicked+r.Key())
+	switch {
+	case errors.Is(err, flows.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("load panic mark of round %s: %w", r.Key(), err)
+	}
+	return true, nil
+}
+
+// putPanicked marks the round as panicked. The mark is a setting: the
+// store has no lock or once-marker that can be read without taking it. It
+// is small, and written only when something panicked.
+func (s *Scheduler) putPanicked(ctx context.Context, r flows.Round) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.b.store.PutSetting(ctx, settingPanicked+r.Key(), s.now().Format(time.RFC3339))
+}
+
+// markPanicked marks a round whose run panicked as a whole, and keeps its
+// lock as "done" for the retention. It reports whether the lock is kept
+// (else the caller releases it).
+func (s *Scheduler) markPanicked(ctx context.Context, r flows.Round, lockKey, token string) bool {
+	if err := s.putPanicked(ctx, r); err != nil {
+		s.log.Warn("mark round panicked", "round", r.Key(), "err", err)
+	}
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ok, err := s.b.store.Lock(mctx, lockKey, token, s.lease.retain)
+	if err != nil || !ok {
+		s.log.Warn("keep lock of a panicked round", "round", r.Key(), "ok", ok, "err", err)
+		return false
+	}
+	return true
+}
+
+// panicNote tells the office that a round (units > 0: so many of its
+// units) failed on an internal error and will not be sent again by itself.
+func (s *Scheduler) panicNote(r flows.Round, units int) string {
+	what := "本轮提醒因程序内部错误中断"
+	if units > 0 {
+		what = fmt.Sprintf("其中 %d 个单位因程序内部错误未能提醒", units)
+	}
+	return "⚠️ " + what + "（" + r.Key() + "），已记录，本轮不会自动重发。如需补发，请使用 /remind。"
 }
 
 // remindUnit sends the round's reminder to every reachable contact of one
@@ -693,7 +850,7 @@ func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult,
 		res.Skip = "busy"
 		return res, nil
 	}
-	err = s.postDigest(ctx, dg, deadline, now)
+	err = s.postDigestSafely(ctx, dg, deadline, now)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted: let the next start post it.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -720,6 +877,18 @@ func (s *Scheduler) postDigest(ctx context.Context, dg flows.Digest, deadline, n
 		return fmt.Errorf("digest %s: %w", dg.Key(), err)
 	}
 	return s.postGroup(ctx, flows.DigestTexts(o, dg))
+}
+
+// postDigestSafely is postDigest with a panic recovered as an error (a
+// failed post: logged, marked done, not retried every minute).
+func (s *Scheduler) postDigestSafely(ctx context.Context, dg flows.Digest, deadline, now time.Time) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.panicked("digest_post", v, "digest", dg.Key())
+			err = fmt.Errorf("digest %s: %w", dg.Key(), errPanicked)
+		}
+	}()
+	return s.postDigest(ctx, dg, deadline, now)
 }
 
 // DigestNow posts a digest at once (/digest): the submissions since the
@@ -753,6 +922,7 @@ func (s *Scheduler) goRound(r flows.Round, deadline time.Time, done func(ctx con
 		return
 	}
 	s.wg.Go(func() {
+		defer s.recoverAs("admin_round")
 		res, err := s.RunRound(s.ctx, r, deadline)
 		if err != nil {
 			s.log.Error("admin round failed", "round", r.Key(), "err", s.b.redact(err))

@@ -26,6 +26,7 @@ type metrics struct {
 	storeErrors prometheus.Counter
 	dropped     prometheus.Counter
 	active      prometheus.Gauge
+	panics      *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -45,8 +46,11 @@ func newMetrics() *metrics {
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_store_errors_total", Help: "Updates that failed because the store failed."}),
 		dropped:     prometheus.NewCounter(prometheus.CounterOpts{Name: "reportbot_best_effort_dropped_total", Help: "Best-effort replies (strangers, foreign groups) not sent: over the limits."}),
 		active:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "reportbot_active", Help: "1 while this process holds the lease: it polls (polling mode) and sends."}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "reportbot_panics_total", Help: "Panics recovered, by where: update (a handler), or the scheduler's reminders, digest, catch_up, round, round_worker, remind_unit, admin_round, digest_post.",
+		}, []string{"where"}),
 	}
-	m.reg.MustRegister(m.updates, m.latency, m.sent, m.throttled, m.retries, m.reminders, m.storeErrors, m.dropped, m.active,
+	m.reg.MustRegister(m.updates, m.latency, m.sent, m.throttled, m.retries, m.reminders, m.storeErrors, m.dropped, m.active, m.panics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -56,8 +60,11 @@ func (m *metrics) botHooks() bot.Hooks {
 		Update: func(kind, outcome string, d time.Duration) {
 			m.updates.WithLabelValues(kind, outcome).Inc()
 			m.latency.Observe(d.Seconds())
-			if outcome == "error" {
+			switch outcome {
+			case "error":
 				m.storeErrors.Inc()
+			case "panic":
+				m.panics.WithLabelValues("update").Inc()
 			}
 		},
 		Sent:      m.sent.Inc,
@@ -66,6 +73,9 @@ func (m *metrics) botHooks() bot.Hooks {
 		Dropped:   m.dropped.Inc,
 	}
 }
+
+// panicHook counts a panic the scheduler recovered (SchedulerOptions.OnPanic).
+func (m *metrics) panicHook(where string) { m.panics.WithLabelValues(where).Inc() }
 
 // openDraftsEvery bounds how often /metrics counts the open drafts: the
 // count reads every draft of the store (10,000 units: ~12 MB for a

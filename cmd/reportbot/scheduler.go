@@ -19,11 +19,12 @@ type scheduler struct {
 }
 
 // newScheduler makes the reminder and digest scheduler of b; every
-// reminder sent counts in reportbot_reminders_sent_total. The service's
+// reminder sent counts in reportbot_reminders_sent_total, every panic it
+// recovers in reportbot_panics_total{where}. The service's
 // clock is the bot's (svc is b's service).
 func newScheduler(_ *flows.Service, b *bot.Bot, logger *slog.Logger, now func() time.Time, m *metrics) *scheduler {
 	return &scheduler{
-		s:   bot.NewScheduler(b, bot.SchedulerOptions{Now: now, OnReminder: m.reminders.Inc}),
+		s:   bot.NewScheduler(b, bot.SchedulerOptions{Now: now, OnReminder: m.reminders.Inc, OnPanic: m.panicHook}),
 		log: logger,
 	}
 }
