@@ -51,6 +51,9 @@ type Hooks struct {
 	// Sent, Throttled, Retried count outgoing calls; Dropped counts
 	// best-effort messages not sent.
 	Sent, Throttled, Retried, Dropped func()
+	// Panic counts a panic recovered outside a handler (where: "intake",
+	// or the outbox's "lane", "answer", "ack").
+	Panic func(where string)
 }
 
 // Bot is the Telegram side of reportbot.
@@ -128,7 +131,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 	b.out = outbox.New(svc.Store, b.tg, outboxChats{b}, logger, outbox.Config{
 		Limits:      cfg.Limits,
 		Concurrency: cfg.Concurrency,
-		Hooks:       outbox.Hooks{Sent: hooks.Sent, Throttled: hooks.Throttled, Retried: hooks.Retried, Dropped: hooks.Dropped},
+		Hooks:       outbox.Hooks{Sent: hooks.Sent, Throttled: hooks.Throttled, Retried: hooks.Retried, Dropped: hooks.Dropped, Panic: hooks.Panic},
 	})
 	b.disp = newDispatcher(cfg.Concurrency, b.handleUpdate)
 	return b, nil

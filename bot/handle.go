@@ -89,7 +89,16 @@ func (b *Bot) handleSafely(up *models.Update, attempt int) (err error) {
 // came back) is not handled again. It returns an error only when the update
 // must come back later: the bot is stopping, or (webhook) the store is
 // still unreachable.
-func (b *Bot) handleUpdate(ctx context.Context, up *models.Update, outage time.Duration) error {
+func (b *Bot) handleUpdate(ctx context.Context, up *models.Update, outage time.Duration) (err error) {
+	defer func() { // handleSafely recovers the handler; this, the rest
+		if r := recover(); r != nil {
+			b.log.Error("panic around an update", "update_id", up.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			if b.hooks.Panic != nil {
+				b.hooks.Panic("intake")
+			}
+			err = nil
+		}
+	}()
 	if b.done.has(up.ID) {
 		return nil
 	}

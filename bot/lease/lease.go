@@ -16,7 +16,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -40,6 +42,8 @@ type Config struct {
 	// OnChange is told when this process becomes active (true) or stops
 	// being active (false); may be nil.
 	OnChange func(active bool)
+	// OnPanic counts a panic recovered in the active work; may be nil.
+	OnPanic func()
 }
 
 // Run takes the lease whenever it can and calls work with a context that
@@ -102,6 +106,16 @@ func hold(ctx context.Context, l Locker, cfg Config, token string, taken time.Ti
 	}
 	go func() {
 		defer close(done)
+		defer func() {
+			// A panic in the active work ends it like a lost lease would;
+			// Run takes the lease again and starts it anew.
+			if r := recover(); r != nil {
+				logger.Error("lease: panic in the active work", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				if cfg.OnPanic != nil {
+					cfg.OnPanic()
+				}
+			}
+		}()
 		work(wctx)
 	}()
 	renewed := taken

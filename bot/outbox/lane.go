@@ -63,7 +63,7 @@ func (o *Outbox) runLane(key int64, q *queue) {
 		}
 		o.mu.Unlock()
 
-		err := o.deliver(ctx, key, batch)
+		err := o.deliverSafely(ctx, key, batch)
 
 		o.mu.Lock()
 		q.inFlight, q.durableInFlight = 0, 0
@@ -79,6 +79,20 @@ func (o *Outbox) runLane(key int64, q *queue) {
 			o.delivered(batch, key == flows.OfficeGroup)
 		}
 	}
+}
+
+// deliverSafely delivers a batch; a panic while doing so (a message the
+// code cannot handle) is recovered and the batch dropped — delivering it
+// again would panic again — so that the lane goes on with the chat's next
+// messages.
+func (o *Outbox) deliverSafely(ctx context.Context, key int64, batch []item) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			o.recoverValue("lane", r)
+			err = nil
+		}
+	}()
+	return o.deliver(ctx, key, batch)
 }
 
 // take removes the next batch from the queue: one message, or — when

@@ -40,7 +40,9 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -81,6 +83,9 @@ type Hooks struct {
 	Throttled func() // a 429 answer
 	Retried   func() // a call tried again
 	Dropped   func() // a best-effort message not sent
+	// Panic counts a panic recovered in one of the outbox's goroutines
+	// (where: "lane", "answer", "ack").
+	Panic func(where string)
 }
 
 // Config tunes the outbox; zero values take the defaults.
@@ -215,7 +220,10 @@ func (o *Outbox) Run(ctx context.Context) {
 	o.lim.restart()
 
 	var wg sync.WaitGroup
-	wg.Go(func() { o.ackLoop(ctx) })
+	wg.Go(func() {
+		defer o.recoverIn("ack")
+		o.ackLoop(ctx)
+	})
 	o.lookLoop(ctx)
 	wg.Wait()
 
@@ -334,6 +342,7 @@ func (o *Outbox) Answer(id, text string) {
 	go func() {
 		defer o.wg.Done()
 		defer func() { <-o.answer }()
+		defer o.recoverIn("answer")
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(o.ctx), 10*time.Second)
 		defer cancel()
 		if err := o.api.AnswerCallbackQuery(ctx, id, text); err != nil {
@@ -517,6 +526,21 @@ func (o *Outbox) forgetDelivered() {
 		n++
 	}
 	o.done = o.done[n:]
+}
+
+// recoverIn recovers a panic of an outbox goroutine: logged with its
+// stack and counted, so that one bad message cannot take the process down.
+func (o *Outbox) recoverIn(where string) {
+	if r := recover(); r != nil {
+		o.recoverValue(where, r)
+	}
+}
+
+func (o *Outbox) recoverValue(where string, r any) {
+	o.log.Error("outbox: panic recovered", "where", where, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	if o.cfg.Hooks.Panic != nil {
+		o.cfg.Hooks.Panic(where)
+	}
 }
 
 // maxAnswers bounds the callback answers in flight.

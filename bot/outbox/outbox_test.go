@@ -376,3 +376,45 @@ func TestPushDuringStartKeepsOrder(t *testing.T) {
 		t.Errorf("chat got %q, want %q", got, want)
 	}
 }
+
+// panickyAPI panics when asked to send one particular text.
+type panickyAPI struct {
+	*telegram.Client
+	bad string
+}
+
+func (a panickyAPI) SendMessage(ctx context.Context, chat int64, text string, kb telegram.Keyboard) (int, error) {
+	if text == a.bad {
+		panic("a message the code cannot handle")
+	}
+	return a.Client.SendMessage(ctx, chat, text, kb)
+}
+
+// A panic while delivering a message is recovered and counted; the
+// message is dropped (it would panic again), the chat's next message goes.
+func TestPanicInLaneIsRecovered(t *testing.T) {
+	e := newEnv(t, telegramtest.Limits{}, Limits{})
+	var mu sync.Mutex
+	var panics []string
+	e.cfg.Hooks.Panic = func(where string) { mu.Lock(); panics = append(panics, where); mu.Unlock() }
+	o := New(e.store, panickyAPI{Client: e.api, bad: "炸"}, e.chats, nil, e.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; o.Close() })
+	e.waitFor(5*time.Second, "the runner to start", func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return o.active && !o.starting
+	})
+	o.Push(e.commit(text(alice.ID, "炸"), text(alice.ID, "之后"))...)
+	e.waitFor(10*time.Second, "the next message", func() bool { return len(e.tg.Messages(alice.ID)) == 1 })
+	if got := texts(e.tg.Messages(alice.ID)); !slices.Equal(got, []string{"之后"}) {
+		t.Errorf("chat got %q, want only the message after the one that panicked", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(panics, []string{"lane"}) {
+		t.Errorf("Panic hook got %v, want [lane]", panics)
+	}
+}

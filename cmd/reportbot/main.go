@@ -278,7 +278,7 @@ func runActive(ctx context.Context, store flows.Store, kind string, b *bot.Bot, 
 		return b.Run(ctx)
 	}
 	host, _ := os.Hostname()
-	lease.Run(ctx, store, lease.Config{Key: "active", Token: host + "/" + addr, OnChange: func(active bool) {
+	lease.Run(ctx, store, lease.Config{Key: "active", Token: host + "/" + addr, OnPanic: func() { m.panicHook("active") }, OnChange: func(active bool) {
 		b.SetStandby(!active)
 		m.active.Set(map[bool]float64{true: 1, false: 0}[active])
 	}}, logger, func(actx context.Context) {

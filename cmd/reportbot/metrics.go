@@ -71,6 +71,7 @@ func (m *metrics) botHooks() bot.Hooks {
 		Throttled: m.throttled.Inc,
 		Retried:   m.retries.Inc,
 		Dropped:   m.dropped.Inc,
+		Panic:     m.panicHook,
 	}
 }
 
