@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"reportbot/flows"
@@ -20,6 +21,7 @@ const adminHelp = `管理员命令（私聊机器人使用）：
 /import — 随 CSV 文件发送（或回复 CSV 文件），批量导入单位（列：名称,类别,联系人说明）
 /invite 名称 — 生成该单位的邀请链接
 /invites — 导出所有未绑定单位的邀请链接
+/revoke 名称 [联系人] — 作废该单位未使用的邀请链接；写联系人时移除该联系人
 /units — 单位列表及填报状态
 /rmunit 名称 — 删除单位（已提交的报告保留存档）
 /renameunit 旧名称 新名称 — 修改单位名称
@@ -31,7 +33,7 @@ const adminHelp = `管理员命令（私聊机器人使用）：
 /setgroup — 在工作群中发送，把该群设为市双拥办工作群`
 
 // adminCommands are refused politely to everyone not in ADMIN_IDS.
-var adminCommands = []string{"addunit", "import", "invite", "invites", "units", "rmunit", "renameunit", "reopen", "deadline", "remind", "digest", "reminders", "setgroup"}
+var adminCommands = []string{"addunit", "import", "invite", "invites", "revoke", "units", "rmunit", "renameunit", "reopen", "deadline", "remind", "digest", "reminders", "setgroup"}
 
 func isAdminCommand(cmd string) bool { return slices.Contains(adminCommands, cmd) }
 
@@ -45,6 +47,8 @@ func (b *Bot) adminHandler(cmd string) func(context.Context, *update) error {
 		return b.invite
 	case "units":
 		return b.listUnits
+	case "revoke":
+		return b.revoke
 	case "setgroup":
 		return func(ctx context.Context, u *update) error {
 			b.sendText(ctx, u.chatID, "请在市双拥办工作群中发送 /setgroup（先把机器人拉进群）。")
@@ -77,6 +81,11 @@ func (b *Bot) addUnit(ctx context.Context, u *update) error {
 	cat, ok := b.camp.CategoryByName(catName)
 	if !ok {
 		b.sendText(ctx, u.chatID, "类别“"+catName+"”不存在，单位未添加。\n类别可选："+b.camp.CategoryNames())
+		return nil
+	}
+	name, err := flows.NormalizeName(name)
+	if ue := (*flows.UserError)(nil); errors.As(err, &ue) {
+		b.sendText(ctx, u.chatID, ue.Msg+"单位未添加。")
 		return nil
 	}
 	if msg := flows.CheckUnitName(name); msg != "" {
@@ -137,11 +146,20 @@ func (b *Bot) invite(ctx context.Context, u *update) error {
 	if !ok || err != nil {
 		return err
 	}
+	older, cutoff, err := b.olderInvites(ctx, unit.ID, b.svc.Now())
+	if err != nil {
+		return err
+	}
 	link, err := b.inviteLink(ctx, unit, u.userID, 0)
 	if err != nil {
 		return err
 	}
-	b.sendText(ctx, u.chatID, "“"+unit.Name+"”的邀请链接（30 天内有效，只能使用一次）：\n"+link+"\n\n请把链接发给该单位的填报联系人，对方点击后即可绑定并开始填报。")
+	r := flows.Reply{Text: "“" + unit.Name + "”的邀请链接（30 天内有效，只能使用一次）：\n" + link + "\n\n请把链接发给该单位的填报联系人，对方点击后即可绑定并开始填报。"}
+	if older > 0 {
+		r.Text += fmt.Sprintf("\n\n该单位另有 %d 个较早生成的邀请链接仍然有效。如不再需要，可点下方按钮作废。", older)
+		r.Buttons = [][]flows.Button{{{Text: fmt.Sprintf("作废较早的 %d 个链接", older), Data: adminPrefix + rvOlder + strconv.FormatInt(unit.ID, 10) + ":" + strconv.FormatInt(cutoff.UnixNano(), 10)}}}
+	}
+	_ = b.send(ctx, u.chatID, r)
 	return nil
 }
 
@@ -167,7 +185,15 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 			return fmt.Errorf("contacts of unit %d: %w", unit.ID, err)
 		}
 		cat, _ := b.camp.Category(unit.Category)
-		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人\n", n, unit.Name, cat.Name, b.camp.ShortStatus(drafts[unit.ID], unit.Category), len(contacts))
+		names := make([]string, 0, len(contacts))
+		for _, ct := range contacts {
+			names = append(names, contactName(ct))
+		}
+		who := ""
+		if len(names) > 0 {
+			who = "：" + strings.Join(names, "、")
+		}
+		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人%s\n", n, unit.Name, cat.Name, b.camp.ShortStatus(drafts[unit.ID], unit.Category), len(contacts), who)
 	}
 	if n == 0 {
 		b.sendText(ctx, u.chatID, "还没有任何单位。用 /addunit 名称 类别 添加，或用 /import 导入 CSV 文件。")

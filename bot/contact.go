@@ -340,6 +340,7 @@ func (b *Bot) bind(ctx context.Context, u *update) error {
 		return nil
 	}
 	now := b.svc.Now()
+	prev, perr := b.store.Contact(ctx, u.userID)
 	unit, err := b.store.Bind(ctx, flows.HashToken(token), flows.Contact{UserID: u.userID, ChatID: u.chatID, Name: u.userName, BoundAt: now}, now)
 	switch {
 	case errors.Is(err, flows.ErrNotFound):
@@ -350,6 +351,12 @@ func (b *Bot) bind(ctx context.Context, u *update) error {
 		return nil
 	case errors.Is(err, flows.ErrInviteExpired):
 		b.sendText(ctx, u.chatID, "此邀请链接已过期（有效期 30 天）。请联系市双拥办获取新的邀请链接。")
+		return nil
+	case errors.Is(err, flows.ErrInviteRevoked):
+		b.sendText(ctx, u.chatID, "此邀请链接已被市双拥办作废，不能再使用。如需绑定，请联系市双拥办获取新的邀请链接。")
+		return nil
+	case errors.Is(err, flows.ErrUnitRemoved):
+		b.sendText(ctx, u.chatID, "该单位已不在本次填报名单中，邀请链接不能再使用。如有疑问，请联系"+b.camp.Office+"。")
 		return nil
 	case errors.Is(err, flows.ErrAlreadyBound):
 		cur, _ := b.store.Contact(ctx, u.userID)
@@ -366,6 +373,9 @@ func (b *Bot) bind(ctx context.Context, u *update) error {
 	u.unit = unit.ID
 	b.greet(ctx, u.chatID, unit, "绑定成功！您已成为“"+unit.Name+"”的填报联系人。")
 	b.afterBind(ctx, unit, u)
+	if perr != nil || prev.UnitID != unit.ID { // not the same Bind again
+		b.postToGroup(ctx, "➕ “"+unit.Name+"”新增填报联系人："+contactName(flows.Contact{UserID: u.userID, Name: u.userName})+"。")
+	}
 	return nil
 }
 

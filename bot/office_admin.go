@@ -130,6 +130,8 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 	}
 	var rows []row
 	expires := b.svc.Now().Add(flows.InviteTTL)
+	older, cutoff := 0, time.Time{} // open links made before these
+
 	for _, unit := range units {
 		if unit.Removed {
 			continue
@@ -140,6 +142,14 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 		}
 		if len(cts) > 0 {
 			continue
+		}
+		n, newest, err := b.olderInvites(ctx, unit.ID, b.svc.Now())
+		if err != nil {
+			return err
+		}
+		older += n
+		if newest.After(cutoff) {
+			cutoff = newest
 		}
 		link, err := b.inviteLink(ctx, unit, u.userID, 0)
 		if err != nil {
@@ -152,14 +162,20 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 		return nil
 	}
 	valid := "有效期至 " + flows.FormatTime(expires, b.camp.Location) + "，每个链接只能使用一次"
+	var revokeOlder [][]flows.Button
+	olderText := ""
+	if older > 0 {
+		olderText = fmt.Sprintf("\n\n这些单位另有 %d 个较早生成的邀请链接仍然有效。如不再需要，可点下方按钮作废。", older)
+		revokeOlder = [][]flows.Button{{{Text: fmt.Sprintf("作废较早的 %d 个链接", older), Data: adminPrefix + rvOlderAll + strconv.FormatInt(cutoff.UnixNano(), 10)}}}
+	}
 	if len(rows) <= invitesInMessage {
 		var s strings.Builder
 		fmt.Fprintf(&s, "%d 个未绑定联系人的单位的邀请链接（%s）：\n", len(rows), valid)
 		for _, r := range rows {
 			s.WriteString("\n" + r.unit.Name + "：\n" + r.link + "\n")
 		}
-		s.WriteString("\n请把链接分别发给各单位的填报联系人。")
-		b.sendText(ctx, u.chatID, s.String())
+		s.WriteString("\n请把链接分别发给各单位的填报联系人。" + olderText)
+		_ = b.send(ctx, u.chatID, flows.Reply{Text: s.String(), Buttons: revokeOlder})
 		return nil
 	}
 	table := [][]string{{"名称", "类别", "联系人说明", "邀请链接"}}
@@ -173,6 +189,9 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 	}
 	name := "邀请链接_" + b.svc.Now().In(b.camp.Location).Format("20060102-1504") + ".csv"
 	caption := fmt.Sprintf("%d 个未绑定联系人的单位的邀请链接（%s）。请把链接分别发给各单位的填报联系人。", len(rows), valid)
+	if older > 0 { // before the file, which stays the last message
+		_ = b.send(ctx, u.chatID, flows.Reply{Text: olderText[2:], Buttons: revokeOlder})
+	}
 	_ = b.sendDocument(ctx, u.chatID, flows.File{Name: name}, caption, buf.Bytes())
 	return nil
 }
@@ -218,12 +237,20 @@ func (b *Bot) confirmRmUnit(ctx context.Context, u *update, idText string) error
 	if err != nil {
 		return fmt.Errorf("load unit %d: %w", id, err)
 	}
-	already := unit.Removed
-	if !already {
-		unit.Removed = true
-		if err := b.store.PutUnit(ctx, unit); err != nil {
-			return fmt.Errorf("remove unit %d: %w", id, err)
-		}
+	already := false
+	unit, changed, err := b.editUnit(ctx, unit, func(cur *flows.Unit) bool {
+		already = cur.Removed
+		cur.Removed = true
+		return !already
+	})
+	if errors.Is(err, flows.ErrConflict) {
+		b.sendText(ctx, u.chatID, "单位“"+unit.Name+"”刚刚被其他管理员修改，未删除。请重新发送命令 /rmunit。")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove unit %d: %w", id, err)
+	}
+	if changed {
 		b.svc.ForgetUnit(id)
 	}
 	cts, err := b.store.Contacts(ctx, id)
@@ -261,7 +288,11 @@ func (b *Bot) renameUnit(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "找不到单位“"+fields[0]+"”。请检查旧名称（需与单位列表完全一致），发送 /units 查看全部单位。")
 		return nil
 	}
-	newName := strings.Join(append(rest, fields[len(fields)-1]), " ")
+	newName, err := flows.NormalizeName(strings.Join(append(rest, fields[len(fields)-1]), " "))
+	if ue := (*flows.UserError)(nil); errors.As(err, &ue) {
+		b.sendText(ctx, u.chatID, ue.Msg+"未修改。")
+		return nil
+	}
 	if newName == unit.Name {
 		b.sendText(ctx, u.chatID, "新名称与原名称相同，未修改。")
 		return nil
@@ -271,10 +302,19 @@ func (b *Bot) renameUnit(ctx context.Context, u *update) error {
 		return nil
 	}
 	old := unit.Name
-	unit.Name = newName
-	err = b.store.PutUnit(ctx, unit)
+	unit, changed, err := b.editUnit(ctx, unit, func(cur *flows.Unit) bool {
+		if cur.Removed || cur.Name != old {
+			return false // removed or renamed since the command read it
+		}
+		cur.Name = newName
+		return true
+	})
 	if errors.Is(err, flows.ErrExists) {
 		b.sendText(ctx, u.chatID, "名称“"+newName+"”已被其他单位使用，未修改。")
+		return nil
+	}
+	if errors.Is(err, flows.ErrConflict) || err == nil && !changed {
+		b.sendText(ctx, u.chatID, "单位“"+old+"”刚刚被其他管理员修改（改名或删除），未修改。请发送 /units 核对后重新发送命令。")
 		return nil
 	}
 	if err != nil {
@@ -283,6 +323,34 @@ func (b *Bot) renameUnit(ctx context.Context, u *update) error {
 	b.svc.ForgetUnit(unit.ID)
 	b.sendText(ctx, u.chatID, "已将“"+old+"”改名为“"+newName+"”。")
 	return nil
+}
+
+// editUnit writes what edit makes of unit with PutUnit's compare-and-set
+// (flows.Unit.Rev), so that two admins' edits of one unit cannot undo each
+// other (a rename racing /rmunit must not bring the unit back). edit
+// changes the unit in place and returns false to write nothing. When
+// another edit landed since unit was read (ErrConflict), editUnit reads
+// the unit again and calls edit once more with it, so edit must decide
+// from the unit it is given; a second conflict returns ErrConflict. It
+// returns the unit as stored (or as last read, when nothing was written).
+func (b *Bot) editUnit(ctx context.Context, unit flows.Unit, edit func(*flows.Unit) bool) (flows.Unit, bool, error) {
+	for retried := false; ; retried = true {
+		next := unit
+		if !edit(&next) {
+			return unit, false, nil
+		}
+		err := b.store.PutUnit(ctx, next)
+		if err == nil {
+			next.Rev++
+			return next, true, nil
+		}
+		if !errors.Is(err, flows.ErrConflict) || retried {
+			return unit, false, err
+		}
+		if unit, err = b.store.Unit(ctx, unit.ID); err != nil {
+			return unit, false, fmt.Errorf("reload unit: %w", err)
+		}
+	}
 }
 
 // leadingUnit finds the unit named by the longest leading run of fields;

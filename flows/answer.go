@@ -160,6 +160,9 @@ func (c *Campaign) parseMoney(q *Question, answers map[string]Answer, raw string
 // problem is "" when the answer is fine; the caller adds what the question
 // expects, if it wants to. Documents and photos cannot be typed.
 func (c *Campaign) parseAnswer(q *Question, answers map[string]Answer, t string) (Answer, string) {
+	// Invisible characters (zero-width spaces, bidi overrides that would
+	// reorder the office group's post) are dropped, whatever the type.
+	t = CleanText(t)
 	switch q.Type {
 	case TypeInteger:
 		v, problem := c.parseInteger(q, answers, t)

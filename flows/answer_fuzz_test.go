@@ -240,8 +240,8 @@ func FuzzParseMultiChoice(f *testing.F) {
 	})
 }
 
-// FuzzParseText: a text answer is kept as typed when its length (in
-// runes) is within the question's limits, and refused otherwise; the
+// FuzzParseText: a text answer is kept as typed (less the characters
+// CleanText drops) when its length (in runes) is within the question's limits, and refused otherwise; the
 // summary shows it whole.
 func FuzzParseText(f *testing.F) {
 	c := DefaultCampaign()
@@ -258,12 +258,13 @@ func FuzzParseText(f *testing.F) {
 		if limit == 0 {
 			limit = textRunes
 		}
-		n := utf8.RuneCountInString(raw)
+		want := CleanText(raw) // what does not print is dropped (text.go)
+		n := utf8.RuneCountInString(want)
 		if fits := n >= q.MinLen && n <= limit; fits != (problem == "") {
 			t.Fatalf("parseAnswer(%s, %d runes) problem %q; want accepted = %v (limits %d–%d)", q.ID, n, problem, fits, q.MinLen, limit)
 		}
-		if problem == "" && (a.Text != raw || FormatAnswer(q, a) != raw) {
-			t.Errorf("parseAnswer(%s, %q) = %q shown as %q, want it as typed", q.ID, raw, a.Text, FormatAnswer(q, a))
+		if problem == "" && (a.Text != want || FormatAnswer(q, a) != want) {
+			t.Errorf("parseAnswer(%s, %q) = %q shown as %q, want it as typed without invisible characters: %q", q.ID, raw, a.Text, FormatAnswer(q, a), want)
 		}
 	})
 }

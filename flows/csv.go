@@ -107,9 +107,16 @@ func ParseUnitsCSV(data []byte, c *Campaign, existing []Unit) (UnitImport, []Pro
 		return imp, probs
 	}
 
+	// Existing names are compared as normalised: a unit stored before
+	// names were normalised is found by the name it looks like.
 	byName := make(map[string]Unit, len(existing))
 	for _, u := range existing {
 		byName[u.Name] = u
+		if n, err := NormalizeName(u.Name); err == nil {
+			if _, taken := byName[n]; !taken {
+				byName[n] = u
+			}
+		}
 	}
 	seen := map[string]int{} // name → line
 	rows := 0
@@ -145,13 +152,20 @@ func ParseUnitsCSV(data []byte, c *Campaign, existing []Unit) (UnitImport, []Pro
 			}
 			return strings.TrimSpace(rec[i])
 		}
-		name, catName, note := field("name"), field("category"), field("note")
+		name, catName, note := field("name"), field("category"), strings.TrimSpace(CleanText(field("note")))
 		if name == "" {
 			probs = append(probs, Problem{Line: line, Msg: "缺少单位名称"})
 			continue
 		}
+		typed := strings.TrimSpace(CleanText(name)) // quoted back as written, without what does not print
+		norm, err := NormalizeName(name)
+		if ue := (*UserError)(nil); errors.As(err, &ue) {
+			probs = append(probs, Problem{Line: line, Msg: "“" + typed + "”：" + ue.Msg})
+			continue
+		}
+		name = norm
 		if msg := CheckUnitName(name); msg != "" {
-			probs = append(probs, Problem{Line: line, Msg: "“" + name + "”：" + msg})
+			probs = append(probs, Problem{Line: line, Msg: "“" + typed + "”：" + msg})
 			continue
 		}
 		cat, ok := c.CategoryByName(catName)

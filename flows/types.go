@@ -17,7 +17,8 @@ var (
 	// ErrNotFound: the unit, contact, invite or setting does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a transition was computed from a stale draft (its FromRev
-	// is not the stored revision). Nothing was written; reload and retry.
+	// is not the stored revision), or PutUnit from a stale unit (its Rev).
+	// Nothing was written; reload and retry.
 	ErrConflict = errors.New("stale draft revision")
 	// ErrDuplicate: this update id was already applied to this unit.
 	// Nothing was written.
@@ -29,6 +30,10 @@ var (
 	// ErrInviteUsed, ErrInviteExpired: the invite token cannot bind anyone.
 	ErrInviteUsed    = errors.New("invite already used")
 	ErrInviteExpired = errors.New("invite expired")
+	// ErrInviteRevoked: an admin revoked the invite (/revoke) before it was used.
+	ErrInviteRevoked = errors.New("invite revoked")
+	// ErrUnitRemoved: the invite's unit was removed (/rmunit); nobody can bind to it.
+	ErrUnitRemoved = errors.New("unit removed")
 	// ErrAlreadyBound: the user is already a contact of another unit.
 	ErrAlreadyBound = errors.New("user is a contact of another unit")
 )
@@ -41,6 +46,10 @@ type Unit struct {
 	Note     string    `json:"note,omitempty"`
 	Created  time.Time `json:"created"`
 	Removed  bool      `json:"removed,omitempty"` // archived by /rmunit; reports are kept
+	// Rev is the store's revision of the unit: PutUnit writes only if the
+	// stored Rev is still this one, and stores Rev+1. Units stored before
+	// revisions existed have none, which reads as 0.
+	Rev int64 `json:"rev,omitempty"`
 }
 
 // Contact is a Telegram user bound to a unit (填报联系人).
@@ -64,6 +73,13 @@ type Invite struct {
 	UsedAt    time.Time `json:"used_at,omitzero"`
 	Handover  int64     `json:"handover,omitempty"` // user id that hands the unit over; loses access when the invite is used
 	CreatedBy int64     `json:"created_by,omitempty"`
+	Revoked   time.Time `json:"revoked_at,omitzero"` // revoked by an admin (/revoke); cannot bind
+}
+
+// Open reports whether the invite can still bind someone at now: unused,
+// not revoked, not expired.
+func (inv Invite) Open(now time.Time) bool {
+	return inv.UsedBy == 0 && inv.Revoked.IsZero() && (inv.Expires.IsZero() || now.Before(inv.Expires))
 }
 
 // File is an uploaded Telegram file (document or photo).
@@ -203,8 +219,11 @@ type Store interface {
 	UnitByName(ctx context.Context, name string) (Unit, error)
 	// Units lists units in ID order, removed ones included.
 	Units(ctx context.Context) ([]Unit, error)
-	// PutUnit updates an existing unit (rename, remove); ErrExists if the new
-	// name is taken by another unit.
+	// PutUnit updates an existing unit (rename, remove) read at revision
+	// u.Rev: it writes only if the stored revision is still u.Rev (else
+	// ErrConflict, nothing written) and stores the unit at u.Rev+1.
+	// ErrExists if the new name is taken by another unit. AddUnit and
+	// AddUnits store new units at revision 0.
 	PutUnit(ctx context.Context, u Unit) error
 
 	// Invites and contacts.
@@ -215,9 +234,15 @@ type Store interface {
 	// the same invite by the same user returns the same result (idempotent);
 	// by another user ErrInviteUsed. ErrInviteExpired after Expires,
 	// ErrNotFound for an unknown hash, ErrAlreadyBound if the user is a
-	// contact of another unit. A handover invite removes the handing-over
-	// contact in the same transaction.
+	// contact of another unit, ErrInviteRevoked after RevokeInvites,
+	// ErrUnitRemoved if the unit is removed. A handover invite removes the
+	// handing-over contact in the same transaction.
 	Bind(ctx context.Context, hash string, c Contact, now time.Time) (Unit, error)
+	// RevokeInvites marks the unit's invites that are open at now (see
+	// Invite.Open) and were created at or before now revoked at now, and
+	// returns how many it revoked; used, expired, already revoked and
+	// newer invites are left as they are, so a second call returns 0.
+	RevokeInvites(ctx context.Context, unitID int64, now time.Time) (int, error)
 	Contact(ctx context.Context, userID int64) (Contact, error)
 	Contacts(ctx context.Context, unitID int64) ([]Contact, error)
 	PutContact(ctx context.Context, c Contact) error // e.g. mark unreachable

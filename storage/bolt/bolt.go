@@ -289,6 +289,7 @@ func addUnit(tx *bbolt.Tx, u *flows.Unit) error {
 		return err
 	}
 	u.ID = int64(seq)
+	u.Rev = 0
 	if err := putJSON(units, id(u.ID), u); err != nil {
 		return err
 	}
@@ -402,7 +403,9 @@ func (s *Store) Units(ctx context.Context) ([]flows.Unit, error) {
 	return us, nil
 }
 
-// PutUnit updates an existing unit; ErrExists if its new name is taken.
+// PutUnit updates an existing unit read at u.Rev and stores it at u.Rev+1;
+// ErrConflict if the stored revision is another (a unit stored before
+// revisions existed is at 0), ErrExists if its new name is taken.
 func (s *Store) PutUnit(ctx context.Context, u flows.Unit) error {
 	if u.Name == "" {
 		return fmt.Errorf("put unit %d: empty name", u.ID)
@@ -412,6 +415,10 @@ func (s *Store) PutUnit(ctx context.Context, u flows.Unit) error {
 		if err != nil {
 			return err
 		}
+		if old.Rev != u.Rev {
+			return fmt.Errorf("read at revision %d, stored %d: %w", u.Rev, old.Rev, flows.ErrConflict)
+		}
+		u.Rev++
 		if old.Name != u.Name {
 			names := tx.Bucket(bUnitNames)
 			if v := names.Get([]byte(u.Name)); v != nil {
@@ -489,6 +496,37 @@ func (s *Store) Invites(ctx context.Context, unitID int64) ([]flows.Invite, erro
 	return invs, nil
 }
 
+// RevokeInvites marks the unit's open invites revoked; see flows.Store.
+func (s *Store) RevokeInvites(ctx context.Context, unitID int64, now time.Time) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		n = 0 // update may run fn again
+		invites := tx.Bucket(bInvites)
+		prefix := id(unitID)
+		c := tx.Bucket(bUnitInvites).Cursor()
+		for k, _ := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			hash := k[len(prefix):]
+			var inv flows.Invite
+			if err := getJSON(invites, hash, &inv); err != nil {
+				return fmt.Errorf("invite %.8s: %w", hash, err)
+			}
+			if !inv.Open(now) || inv.Created.After(now) {
+				continue
+			}
+			inv.Revoked = now
+			if err := putJSON(invites, hash, inv); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke invites of unit %d: %w", unitID, err)
+	}
+	return n, nil
+}
+
 func getContact(tx *bbolt.Tx, userID int64) (flows.Contact, error) {
 	var c flows.Contact
 	if err := getJSON(tx.Bucket(bContacts), id(userID), &c); err != nil {
@@ -524,6 +562,9 @@ func (s *Store) Bind(ctx context.Context, hash string, c flows.Contact, now time
 		if u, err = getUnit(tx, inv.UnitID); err != nil {
 			return fmt.Errorf("unit %d: %w", inv.UnitID, err)
 		}
+		if u.Removed {
+			return fmt.Errorf("unit %d: %w", inv.UnitID, flows.ErrUnitRemoved)
+		}
 		old, err := getContact(tx, c.UserID)
 		bound := err == nil
 		if err != nil && !errors.Is(err, flows.ErrNotFound) {
@@ -534,6 +575,9 @@ func (s *Store) Bind(ctx context.Context, hash string, c flows.Contact, now time
 				return nil // the same Bind again
 			}
 			return flows.ErrInviteUsed
+		}
+		if !inv.Revoked.IsZero() {
+			return flows.ErrInviteRevoked
 		}
 		if !inv.Expires.IsZero() && !now.Before(inv.Expires) {
 			return flows.ErrInviteExpired

@@ -76,6 +76,8 @@
 //     crash leaves either a claim that expires by itself or a pointer whose
 //     user is not in the unit's contacts hash, which Contact treats as absent
 //     and the next Bind of that user takes over.
+//   - RevokeInvites reads the unit's invites, then revokes those still open
+//     by a compare-and-set script on the unit's slot.
 //   - PutContact and RemoveContact read rb:user:<id>, then change the unit's
 //     contacts hash (the truth), then (RemoveContact) delete the pointer if it
 //     still names the unit.
@@ -407,6 +409,7 @@ func (s *Store) addUnits(ctx context.Context, us []flows.Unit, strict bool) ([]f
 		if us[i].Created.IsZero() {
 			us[i].Created = now
 		}
+		us[i].Rev = 0
 		data, err := encodeUnit(us[i])
 		if err != nil {
 			return nil, err
@@ -510,12 +513,19 @@ func (s *Store) Units(ctx context.Context) ([]flows.Unit, error) {
 	return us, nil
 }
 
-// putUnitScript updates a unit and its name index.
-// KEYS: names, data. ARGV: id, name, JSON.
+// putUnitScript updates a unit and its name index if the stored unit is
+// still at the revision the caller read (a unit without "rev", stored before
+// revisions existed, is at 0). A write found already done (the same JSON,
+// which carries the new revision) is a retry of this very call by go-redis
+// and succeeds again.
+// KEYS: names, data. ARGV: id, name, JSON (at rev+1), rev read.
 var putUnitScript = goredis.NewScript(`
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if not old then return 'notfound' end
-local oldname = cjson.decode(old).name
+if old == ARGV[3] then return 'ok' end
+local cur = cjson.decode(old)
+if (tonumber(cur.rev) or 0) ~= tonumber(ARGV[4]) then return 'conflict' end
+local oldname = cur.name
 if oldname ~= ARGV[2] then
   local other = redis.call('HGET', KEYS[1], ARGV[2])
   if other and other ~= ARGV[1] then return 'exists' end
@@ -526,7 +536,9 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 'ok'
 `)
 
-// PutUnit updates an existing unit; ErrExists if its new name is taken.
+// PutUnit updates an existing unit read at u.Rev and stores it at u.Rev+1;
+// ErrConflict if the stored revision is another, ErrExists if its new name
+// is taken.
 func (s *Store) PutUnit(ctx context.Context, u flows.Unit) error {
 	if err := checkName(u.Name); err != nil {
 		return fmt.Errorf("put unit %d: %w", u.ID, err)
@@ -538,15 +550,19 @@ func (s *Store) PutUnit(ctx context.Context, u flows.Unit) error {
 		}
 		u.Created = old.Created
 	}
+	read := u.Rev
+	u.Rev++
 	data, err := encodeUnit(u)
 	if err != nil {
 		return fmt.Errorf("put unit %d: %w", u.ID, err)
 	}
-	res, err := putUnitScript.Run(ctx, s.c, []string{keyUnitNames, keyUnits}, u.ID, u.Name, data).Text()
+	res, err := putUnitScript.Run(ctx, s.c, []string{keyUnitNames, keyUnits}, u.ID, u.Name, data, read).Text()
 	switch {
 	case err != nil:
 	case res == "notfound":
 		err = flows.ErrNotFound
+	case res == "conflict":
+		err = fmt.Errorf("read at revision %d: %w", read, flows.ErrConflict)
 	case res == "exists":
 		err = fmt.Errorf("name %q: %w", u.Name, flows.ErrExists)
 	case res != "ok":
@@ -606,6 +622,60 @@ func (s *Store) Invites(ctx context.Context, unitID int64) ([]flows.Invite, erro
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.Hash, b.Hash))
 	})
 	return invs, nil
+}
+
+// revokeScript marks invites revoked, each only if it is still as read (a
+// Bind that consumed it in between wins; bindScript's compare-and-set in
+// turn fails on an invite revoked after Bind read it). A second run of the
+// same call finds its own writes and counts them again.
+// KEYS: invites. ARGV: triples of hash, invite JSON as read, revoked JSON.
+// Returns the number of invites that are revoked by this call.
+var revokeScript = goredis.NewScript(`
+local n = 0
+for i = 1, #ARGV, 3 do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  if cur == ARGV[i+2] then
+    n = n + 1
+  elseif cur == ARGV[i+1] then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+2])
+    n = n + 1
+  end
+end
+return n
+`)
+
+// RevokeInvites marks the unit's open invites revoked; see flows.Store.
+// The invites are read, then revoked by one script on the unit's slot.
+func (s *Store) RevokeInvites(ctx context.Context, unitID int64, now time.Time) (int, error) {
+	key := unitKey(unitID, "invites")
+	m, err := s.c.HGetAll(ctx, key).Result()
+	if err != nil {
+		return 0, fmt.Errorf("revoke invites of unit %d: %w", unitID, err)
+	}
+	var args []any
+	for hash, data := range m {
+		var inv flows.Invite
+		if err := json.Unmarshal([]byte(data), &inv); err != nil {
+			return 0, fmt.Errorf("revoke invites of unit %d: decode: %w", unitID, err)
+		}
+		if !inv.Open(now) || inv.Created.After(now) {
+			continue
+		}
+		inv.Revoked = now
+		revoked, err := json.Marshal(inv)
+		if err != nil {
+			return 0, fmt.Errorf("revoke invites of unit %d: encode: %w", unitID, err)
+		}
+		args = append(args, hash, data, revoked)
+	}
+	if len(args) == 0 {
+		return 0, nil
+	}
+	n, err := revokeScript.Run(ctx, s.c, []string{key}, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("revoke invites of unit %d: %w", unitID, err)
+	}
+	return n, nil
 }
 
 // claimScript claims a user's pointer for a unit during Bind.
@@ -678,6 +748,12 @@ func (s *Store) bind(ctx context.Context, hash string, c flows.Contact, now time
 	if err != nil {
 		return flows.Unit{}, err
 	}
+	if u.Removed {
+		// The registry is on another slot than the unit's keys, so a unit
+		// removed during this Bind may still gain the contact; /rmunit
+		// unbinds the unit's contacts after marking it removed.
+		return flows.Unit{}, fmt.Errorf("unit %d: %w", unitID, flows.ErrUnitRemoved)
+	}
 	invites, contacts := unitKey(unitID, "invites"), unitKey(unitID, "contacts")
 	user := itoa(c.UserID)
 	for range bindAttempts {
@@ -708,6 +784,9 @@ func (s *Store) bind(ctx context.Context, hash string, c flows.Contact, now time
 				return flows.Unit{}, fmt.Errorf("store contact index: %w", err)
 			}
 			return u, nil
+		}
+		if !inv.Revoked.IsZero() {
+			return flows.Unit{}, flows.ErrInviteRevoked
 		}
 		if !inv.Expires.IsZero() && !now.Before(inv.Expires) {
 			return flows.Unit{}, flows.ErrInviteExpired
@@ -1207,7 +1286,7 @@ func (s *Store) Unlock(ctx context.Context, key, token string) error {
 }
 
 var allScripts = []*goredis.Script{
-	addUnitsScript, putUnitScript, claimScript, bindScript, delIfScript,
+	addUnitsScript, putUnitScript, claimScript, bindScript, delIfScript, revokeScript,
 	putContactScript, applyScript, claimKeyScript, commitScript, claimWorkScript,
 	deliveredScript,
 }

@@ -92,10 +92,13 @@ func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store, opts ...Opti
 		{"AddUnits", testAddUnits},
 		{"UnitByName", testUnitByName},
 		{"PutUnit", testPutUnit},
+		{"PutUnitConflict", testPutUnitConflict},
 		{"Invites", testInvites},
 		{"Bind", testBind},
 		{"BindHandover", testBindHandover},
 		{"BindConcurrent", testBindConcurrent},
+		{"BindRemovedUnit", testBindRemovedUnit},
+		{"RevokeInvites", testRevokeInvites},
 		{"Contacts", testContacts},
 		{"DraftFresh", testDraftFresh},
 		{"Apply", testApply},
@@ -364,6 +367,7 @@ func testPutUnit(t *testing.T, open func(t *testing.T) flows.Store) {
 	if err := s.PutUnit(ctx, renamed); err != nil {
 		t.Fatalf("PutUnit(rename %q to %q) error: %v", a.Name, renamed.Name, err)
 	}
+	renamed.Rev++ // stored at the next revision
 	if got, err := s.Unit(ctx, a.ID); err != nil || !reflect.DeepEqual(got, renamed) {
 		t.Errorf("Unit(%d) after rename = %+v, %v; want %+v", a.ID, got, err, renamed)
 	}
@@ -393,6 +397,7 @@ func testPutUnit(t *testing.T, open func(t *testing.T) flows.Store) {
 	if err := s.PutUnit(ctx, removed); err != nil {
 		t.Fatalf("PutUnit(remove %q) error: %v", b.Name, err)
 	}
+	removed.Rev++
 	if got := mustUnits(t, s); !reflect.DeepEqual(got, []flows.Unit{renamed, removed}) {
 		t.Errorf("Units() after remove = %+v, want %+v", got, []flows.Unit{renamed, removed})
 	}
@@ -407,6 +412,88 @@ func testPutUnit(t *testing.T, open func(t *testing.T) flows.Store) {
 
 	if err := s.PutUnit(ctx, flows.Unit{ID: 42, Name: "不存在"}); !errors.Is(err, flows.ErrNotFound) {
 		t.Errorf("PutUnit(unknown id 42) error = %v, want ErrNotFound", err)
+	}
+}
+
+// testPutUnitConflict: PutUnit is a compare-and-set on the unit's revision,
+// so edits computed from the same read cannot both land (a rename racing a
+// removal must not bring the unit back).
+func testPutUnitConflict(t *testing.T, open func(t *testing.T) flows.Store) {
+	s := open(t)
+	ctx := t.Context()
+	a := mustAddUnit(t, s, "市民政局", "department")
+	if a.Rev != 0 {
+		t.Errorf("AddUnit(%q).Rev = %d, want 0", a.Name, a.Rev)
+	}
+
+	// Two concurrent edits from the same read: exactly one wins.
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			u := a
+			u.Name = fmt.Sprintf("市民政局%d", i)
+			errs <- s.PutUnit(ctx, u)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, flows.ErrConflict):
+			t.Errorf("concurrent PutUnit from revision 0 error = %v, want nil or ErrConflict", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d concurrent PutUnit from the same read: %d succeeded, want exactly 1", n, won)
+	}
+	got, err := s.Unit(ctx, a.ID)
+	if err != nil || got.Rev != 1 {
+		t.Fatalf("Unit(%d) after concurrent renames = %+v, %v; want revision 1", a.ID, got, err)
+	}
+	if byName, err := s.UnitByName(ctx, got.Name); err != nil || byName.ID != a.ID {
+		t.Errorf("UnitByName(winner %q) = %+v, %v; want unit %d", got.Name, byName, err, a.ID)
+	}
+	if us := mustUnits(t, s); len(us) != 1 {
+		t.Errorf("Units() after concurrent renames = %q, want one unit", unitNames(us))
+	}
+
+	// A removal, then a rename computed from before it: ErrConflict, and
+	// the unit stays removed under the name it had.
+	stale := got
+	removed := got
+	removed.Removed = true
+	if err := s.PutUnit(ctx, removed); err != nil {
+		t.Fatalf("PutUnit(remove %q at revision %d) error: %v", removed.Name, removed.Rev, err)
+	}
+	stale.Name = "市民政局（新）"
+	if err := s.PutUnit(ctx, stale); !errors.Is(err, flows.ErrConflict) {
+		t.Errorf("PutUnit(rename from revision %d after a removal) error = %v, want ErrConflict", stale.Rev, err)
+	}
+	removed.Rev++
+	if got, err := s.Unit(ctx, a.ID); err != nil || !reflect.DeepEqual(got, removed) {
+		t.Errorf("Unit(%d) after a stale rename = %+v, %v; want still removed %+v", a.ID, got, err, removed)
+	}
+	if _, err := s.UnitByName(ctx, stale.Name); !errors.Is(err, flows.ErrNotFound) {
+		t.Errorf("UnitByName(%q) of the refused rename error = %v, want ErrNotFound", stale.Name, err)
+	}
+
+	// A stale write of the same content is refused too, and a fresh read
+	// can write again.
+	if err := s.PutUnit(ctx, got); !errors.Is(err, flows.ErrConflict) {
+		t.Errorf("PutUnit(unit at revision %d, stored %d) error = %v, want ErrConflict", got.Rev, removed.Rev, err)
+	}
+	fresh, err := s.Unit(ctx, a.ID)
+	if err != nil {
+		t.Fatalf("Unit(%d) error: %v", a.ID, err)
+	}
+	fresh.Note = "备注"
+	if err := s.PutUnit(ctx, fresh); err != nil {
+		t.Errorf("PutUnit(fresh read at revision %d) error: %v", fresh.Rev, err)
 	}
 }
 
@@ -518,6 +605,91 @@ func testBind(t *testing.T, open func(t *testing.T) flows.Store) {
 	// …but with a new one.
 	if u, err := s.Bind(ctx, Hash("b2"), flows.Contact{UserID: 105}, now); err != nil || u.ID != b.ID {
 		t.Errorf("Bind(new link, removed user) = unit %d, %v; want unit %d", u.ID, err, b.ID)
+	}
+}
+
+func testBindRemovedUnit(t *testing.T, open func(t *testing.T) flows.Store) {
+	s := open(t)
+	ctx := t.Context()
+	a := mustAddUnit(t, s, "示例企业甲（国有大型）", "enterprise")
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("gone"), UnitID: a.ID})
+	a.Removed = true
+	if err := s.PutUnit(ctx, a); err != nil {
+		t.Fatalf("PutUnit(%d, removed) error: %v", a.ID, err)
+	}
+	if _, err := s.Bind(ctx, Hash("gone"), flows.Contact{UserID: 401, ChatID: 401}, t0.Add(time.Hour)); !errors.Is(err, flows.ErrUnitRemoved) {
+		t.Errorf("Bind(invite of a removed unit) error = %v, want ErrUnitRemoved", err)
+	}
+	if _, err := s.Contact(ctx, 401); !errors.Is(err, flows.ErrNotFound) {
+		t.Errorf("Contact(401) after Bind to a removed unit error = %v, want ErrNotFound", err)
+	}
+	if cs, err := s.Contacts(ctx, a.ID); err != nil || len(cs) != 0 {
+		t.Errorf("Contacts(%d) after Bind to a removed unit = %+v, %v; want none", a.ID, cs, err)
+	}
+}
+
+func testRevokeInvites(t *testing.T, open func(t *testing.T) flows.Store) {
+	s := open(t)
+	ctx := t.Context()
+	a := mustAddUnit(t, s, "市财政局", "department")
+	b := mustAddUnit(t, s, "市民政局", "department")
+	now := t0.Add(time.Hour)
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("open1"), UnitID: a.ID})
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("open2"), UnitID: a.ID})
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("used"), UnitID: a.ID})
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("expired"), UnitID: a.ID, Expires: now.Add(-time.Minute)})
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("other"), UnitID: b.ID})
+	mustPutInvite(t, s, flows.Invite{Hash: Hash("newer"), UnitID: a.ID, Created: now.Add(time.Second)})
+	if _, err := s.Bind(ctx, Hash("used"), flows.Contact{UserID: 501, ChatID: 501}, now); err != nil {
+		t.Fatalf("Bind(used, user 501) error: %v", err)
+	}
+
+	if n, err := s.RevokeInvites(ctx, a.ID, now); err != nil || n != 2 {
+		t.Fatalf("RevokeInvites(%d) = %d, %v; want 2 (the two open invites)", a.ID, n, err)
+	}
+	if n, err := s.RevokeInvites(ctx, a.ID, now); err != nil || n != 0 {
+		t.Errorf("RevokeInvites(%d) again = %d, %v; want 0", a.ID, n, err)
+	}
+	if n, err := s.RevokeInvites(ctx, 99, now); err != nil || n != 0 {
+		t.Errorf("RevokeInvites(unknown unit 99) = %d, %v; want 0, nil", n, err)
+	}
+
+	for _, tok := range []string{"open1", "open2"} {
+		if _, err := s.Bind(ctx, Hash(tok), flows.Contact{UserID: 502, ChatID: 502}, now); !errors.Is(err, flows.ErrInviteRevoked) {
+			t.Errorf("Bind(revoked invite %q) error = %v, want ErrInviteRevoked", tok, err)
+		}
+	}
+	if _, err := s.Contact(ctx, 502); !errors.Is(err, flows.ErrNotFound) {
+		t.Errorf("Contact(502) after Binds of revoked invites error = %v, want ErrNotFound", err)
+	}
+	// The used invite is unaffected: its contact stays and binding again
+	// with it is still the same Bind.
+	if u, err := s.Bind(ctx, Hash("used"), flows.Contact{UserID: 501, ChatID: 501}, now); err != nil || u.ID != a.ID {
+		t.Errorf("Bind(used invite, its user) after RevokeInvites = unit %d, %v; want unit %d", u.ID, err, a.ID)
+	}
+	if _, err := s.Contact(ctx, 501); err != nil {
+		t.Errorf("Contact(501) after RevokeInvites error: %v", err)
+	}
+	invs, err := s.Invites(ctx, a.ID)
+	if err != nil {
+		t.Fatalf("Invites(%d) error: %v", a.ID, err)
+	}
+	for _, inv := range invs {
+		if inv.Hash == Hash("newer") {
+			continue
+		}
+		revoked := inv.Hash == Hash("open1") || inv.Hash == Hash("open2")
+		if revoked != inv.Revoked.Equal(now) || !revoked && !inv.Revoked.IsZero() {
+			t.Errorf("Invites(%d): invite %.8s has Revoked %v (UsedBy %d); want revoked: %v", a.ID, inv.Hash, inv.Revoked, inv.UsedBy, revoked)
+		}
+	}
+	// Another unit's invites are untouched.
+	if u, err := s.Bind(ctx, Hash("other"), flows.Contact{UserID: 503, ChatID: 503}, now); err != nil || u.ID != b.ID {
+		t.Errorf("Bind(invite of another unit) after RevokeInvites = unit %d, %v; want unit %d", u.ID, err, b.ID)
+	}
+	// An invite created after the cutoff is neither revoked nor counted.
+	if u, err := s.Bind(ctx, Hash("newer"), flows.Contact{UserID: 504, ChatID: 504}, now.Add(time.Minute)); err != nil || u.ID != a.ID {
+		t.Errorf("Bind(invite created after RevokeInvites' now) = unit %d, %v; want unit %d", u.ID, err, a.ID)
 	}
 }
 
@@ -1154,6 +1326,7 @@ func testRestart(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
 	if err := s.PutUnit(ctx, removed); err != nil {
 		t.Fatalf("PutUnit error: %v", err)
 	}
+	removed.Rev++
 	c := mustBind(t, s, a.ID, 51)
 	inv := flows.Invite{Hash: Hash("open"), UnitID: a.ID, Created: t0, Expires: t0.Add(72 * time.Hour)}
 	mustPutInvite(t, s, inv)
