@@ -122,10 +122,14 @@ func (c *call) album(chat int64) error {
 		}
 		items[i] = telegram.InputMedia{Type: kind, File: telegram.InputFile{FileID: it.msg.File.ID, Name: it.msg.File.Name}, Caption: it.msg.Text}
 	}
-	return c.send(chat, len(items), false, func(ctx context.Context) error {
+	err := c.send(chat, len(items), false, func(ctx context.Context) error {
 		_, err := c.o.api.SendMediaGroup(ctx, chat, items)
 		return err
 	})
+	if err == nil {
+		c.o.lim.charge(chat, len(items)-1)
+	}
+	return err
 }
 
 // send waits for n slots of chat (unless a best-effort message took its

@@ -80,9 +80,41 @@ func newLimiter(lim Limits, now func() time.Time, sleep func(context.Context, ti
 		l.perChat = rate.Limit(lim.PerChat)
 	}
 	if lim.PerGroupMinute > 0 {
-		l.perGroup = rate.Limit(lim.PerGroupMinute / 60)
+		// Telegram counts a group's messages in a sliding minute. A token
+		// bucket lets burst + rate·60 s through in any minute, so a group's
+		// bucket has burst 1 and the rate of one message less: never more
+		// than PerGroupMinute in a minute, albums (one token a document)
+		// included.
+		l.perGroup = rate.Limit(max(lim.PerGroupMinute-1, lim.PerGroupMinute/2) / 60)
 	}
 	return l
+}
+
+// groupStartDebt is how many messages' time a group's bucket owes when it
+// is made at a start: the process before may have sent an album just
+// before it stopped.
+const groupStartDebt = 10
+
+// charge counts n more messages to a group that already went: an album's
+// documents were waited for one slot after another but arrive together,
+// so the slots after it are owed. Without this, the minute after an album
+// of 10 could see 10 + 19 messages.
+func (l *limiter) charge(chat int64, n int) {
+	if chat >= 0 || n <= 0 || l.perGroup == 0 {
+		return
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	owe(l.bucketLocked(chat, l.perGroup, now), now, n)
+}
+
+// owe takes n tokens from b now, one by one (ReserveN refuses more than
+// the burst at once), so that later sends wait for them.
+func owe(b *rate.Limiter, now time.Time, n int) {
+	for range n {
+		b.ReserveN(now, 1)
+	}
 }
 
 // restart makes the limiter start again: the global bucket empty, and
@@ -194,22 +226,29 @@ func (l *limiter) waitReservation(ctx context.Context, r *rate.Reservation, now 
 func (l *limiter) reserveChat(chat int64, lim rate.Limit, now time.Time) *rate.Reservation {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.chats[chat]
-	if !ok {
-		if len(l.chats) >= l.sweepAt || now.Sub(l.lastSweep) >= sweepEvery {
-			l.sweepLocked(now)
-		}
-		b = rate.NewLimiter(lim, l.burst)
-		window := privateWindow
-		if chat < 0 {
-			window = groupWindow
-		}
-		if now.Sub(l.started) < window {
-			b.ReserveN(now, l.burst)
-		}
-		l.chats[chat] = b
+	return l.bucketLocked(chat, lim, now).ReserveN(now, 1)
+}
+
+// bucketLocked returns chat's bucket, made if needed: private chats get
+// ChatBurst, groups 1 (see newLimiter); a bucket made within its window of
+// the start begins empty — a group's as if an album had just gone.
+func (l *limiter) bucketLocked(chat int64, lim rate.Limit, now time.Time) *rate.Limiter {
+	if b, ok := l.chats[chat]; ok {
+		return b
 	}
-	return b.ReserveN(now, 1)
+	if len(l.chats) >= l.sweepAt || now.Sub(l.lastSweep) >= sweepEvery {
+		l.sweepLocked(now)
+	}
+	burst, window, debt := l.burst, privateWindow, l.burst
+	if chat < 0 {
+		burst, window, debt = 1, groupWindow, groupStartDebt
+	}
+	b := rate.NewLimiter(lim, burst)
+	if now.Sub(l.started) < window {
+		owe(b, l.started, debt) // owed since the start, not since now
+	}
+	l.chats[chat] = b
+	return b
 }
 
 // sweepLocked drops buckets that are full again: such a bucket behaves

@@ -51,10 +51,10 @@ func TestLimiterRates(t *testing.T) {
 		{"private 20/s, at start", Limits{PerChat: 20}, 0, 60, func(int) int64 { return 1 }, 60 * 50 * time.Millisecond},
 		{"private 1/s burst 3, at start", Limits{PerChat: 1, ChatBurst: 3}, 0, 10, func(int) int64 { return 1 }, 10 * time.Second},
 		{"private 1/s burst 3, 2 s after the start", Limits{PerChat: 1, ChatBurst: 3}, 2 * time.Second, 10, func(int) int64 { return 1 }, 7 * time.Second},
-		{"group 20/min burst 3, 30 s after the start", Limits{PerGroupMinute: 20, ChatBurst: 3}, 30 * time.Second, 4, func(int) int64 { return -5 }, 4 * 3 * time.Second},
+		{"group 20/min, 30 s after the start", Limits{PerGroupMinute: 20, ChatBurst: 3}, 30 * time.Second, 4, func(int) int64 { return -5 }, (groupStartDebt+3)*groupGap - 30*time.Second},
 		{"private 1/s burst 3, later", Limits{PerChat: 1, ChatBurst: 3}, 2 * time.Minute, 10, func(int) int64 { return 1 }, 7 * time.Second},
-		{"group 20/min, at start", Limits{PerGroupMinute: 20}, 0, 5, func(int) int64 { return -5 }, 5 * 3 * time.Second},
-		{"group 20/min, later", Limits{PerGroupMinute: 20}, 2 * time.Minute, 5, func(int) int64 { return -5 }, 4 * 3 * time.Second},
+		{"group 20/min, at start (as if an album had just gone)", Limits{PerGroupMinute: 20}, 0, 5, func(int) int64 { return -5 }, (groupStartDebt + 4) * groupGap},
+		{"group 20/min, later (burst 1 for groups)", Limits{PerGroupMinute: 20, ChatBurst: 3}, 2 * time.Minute, 5, func(int) int64 { return -5 }, 4 * groupGap},
 		{"group not under the private limit", Limits{PerChat: 1}, 0, 10, func(int) int64 { return -5 }, 0},
 		{"private not under the group limit", Limits{PerGroupMinute: 1}, 0, 10, func(int) int64 { return 5 }, 0},
 		{"global 50/s over 100 chats, later", Limits{Global: 50, PerChat: 1}, 2 * time.Minute, 100, func(i int) int64 { return int64(i + 1) }, 99 * 20 * time.Millisecond},
@@ -88,8 +88,49 @@ func TestLimiterAlbumCountsEach(t *testing.T) {
 	if err := l.wait(context.Background(), -7, 10); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := clock.now().Sub(start), 7*3*time.Second; got != want {
-		t.Errorf("an album of 10 to a fresh group waited %s, want %s (3 at once, then one each 3 s)", got, want)
+	if got, want := clock.now().Sub(start), 9*groupGap; got.Round(time.Millisecond) != want.Round(time.Millisecond) {
+		t.Errorf("an album of 10 to a fresh group waited %s, want %s (one at once, then one each 60/19 s)", got, want)
+	}
+}
+
+// groupGap is the time between two messages to a group at 20 a minute:
+// 60/19 s, so that burst 1 plus the rate never exceed 20 in a minute.
+const groupGap = time.Minute / 19
+
+// A group never gets more than 20 messages in any sliding minute, albums
+// counted per document (Telegram's rule; a token bucket with a burst let
+// 23 through and earned a 429).
+func TestLimiterGroupSlidingMinute(t *testing.T) {
+	clock := newFakeClock()
+	l := newLimiter(DefaultLimits(), clock.now, clock.sleep)
+	clock.advance(2 * time.Minute)
+	var sent []time.Time
+	for i := range 40 {
+		n := 1
+		if i%4 == 3 {
+			n = 10 // an album
+		}
+		if err := l.wait(context.Background(), -3, n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 1 {
+			l.charge(-3, n-1) // as the album call does once it went
+		}
+		for range n {
+			sent = append(sent, clock.now())
+		}
+		clock.advance(time.Duration(i%3) * 700 * time.Millisecond) // irregular arrivals
+	}
+	for i := range sent {
+		n := 0
+		for _, at := range sent[i:] {
+			if at.Sub(sent[i]) < time.Minute {
+				n++
+			}
+		}
+		if n > 20 {
+			t.Fatalf("%d messages in the minute from %s, want ≤ 20", n, sent[i].Format("15:04:05.000"))
+		}
 	}
 }
 

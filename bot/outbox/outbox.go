@@ -162,18 +162,18 @@ type Outbox struct {
 	answer chan struct{} // slots for callback answers in flight
 	calls  chan struct{} // slots for the other calls in flight
 
-	mu       sync.Mutex
-	active   bool // Run runs: stored messages are delivered here
-	starting bool // Run reads the store at its start; Push waits in early
-	early    []flows.Outgoing
-	runCtx   context.Context  // Run's: ends when it stops
-	queues   map[int64]*queue // by Outgoing.Chat (flows.OfficeGroup for the group's posts)
-	known    map[string]bool  // queued or in flight: false; delivered, not yet forgotten: true
-	done     []doneID         // delivered and acknowledged, oldest first
-	acks     []string
-	ackNow   bool // acknowledge without waiting for more
-	ackWake  chan struct{}
-	closed   bool
+	mu        sync.Mutex
+	active    bool // Run runs: stored messages are delivered here
+	starting  bool // Run reads the store at its start; Push waits in early
+	early     []flows.Outgoing
+	runCtx    context.Context  // Run's: ends when it stops
+	queues    map[int64]*queue // by Outgoing.Chat (flows.OfficeGroup for the group's posts)
+	known     map[string]bool  // queued or in flight: false; delivered, not yet forgotten: true
+	done      []doneID         // delivered and acknowledged, oldest first
+	acks      []string
+	ackWake   chan struct{}
+	ackUrgent chan struct{} // an acknowledgement that should not wait
+	closed    bool
 }
 
 // New makes an outbox; nothing runs before Start.
@@ -185,14 +185,15 @@ func New(store Store, api API, chats Chats, logger *slog.Logger, cfg Config) *Ou
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Outbox{
 		store: store, api: api, chats: chats, log: logger, cfg: cfg,
-		lim:     newLimiter(cfg.Limits, cfg.Now, cfg.Sleep),
-		ctx:     ctx,
-		cancel:  cancel,
-		answer:  make(chan struct{}, maxAnswers),
-		calls:   make(chan struct{}, cfg.Concurrency),
-		queues:  map[int64]*queue{},
-		known:   map[string]bool{},
-		ackWake: make(chan struct{}, 1),
+		lim:       newLimiter(cfg.Limits, cfg.Now, cfg.Sleep),
+		ctx:       ctx,
+		cancel:    cancel,
+		answer:    make(chan struct{}, maxAnswers),
+		calls:     make(chan struct{}, cfg.Concurrency),
+		queues:    map[int64]*queue{},
+		known:     map[string]bool{},
+		ackWake:   make(chan struct{}, 1),
+		ackUrgent: make(chan struct{}, 1),
 	}
 }
 
@@ -438,13 +439,16 @@ func (o *Outbox) delivered(its []item, now bool) {
 			n++
 		}
 	}
-	if now && n > 0 {
-		o.ackNow = true
-	}
 	o.mu.Unlock()
 	if n > 0 {
 		select {
 		case o.ackWake <- struct{}{}:
+		default:
+		}
+	}
+	if now && n > 0 {
+		select {
+		case o.ackUrgent <- struct{}{}:
 		default:
 		}
 	}
@@ -459,11 +463,7 @@ func (o *Outbox) ackLoop(ctx context.Context) {
 			return
 		case <-o.ackWake:
 		}
-		o.mu.Lock()
-		now := o.ackNow
-		o.ackNow = false
-		o.mu.Unlock()
-		if !now && o.cfg.Sleep(ctx, o.cfg.AckEvery) != nil {
+		if !o.gather(ctx) {
 			return // Run flushes what is left
 		}
 		for !o.flushAcks(ctx) {
@@ -472,6 +472,25 @@ func (o *Outbox) ackLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// gather waits AckEvery for more acknowledgements, or less when an urgent
+// one (the office group's) comes; false when ctx ends.
+func (o *Outbox) gather(ctx context.Context) bool {
+	select {
+	case <-o.ackUrgent:
+		return true
+	default:
+	}
+	t := time.NewTimer(o.cfg.AckEvery)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-o.ackUrgent:
+	case <-t.C:
+	}
+	return true
 }
 
 // flushAcks sends the gathered acknowledgements; false if the store failed

@@ -18,7 +18,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: reportbot loadtest [flags]\n\nRuns the bot as a child process against a fake Telegram and a real store,\nwith simulated unit contacts who fill the default form, and reports what a\nform step costs. Redis: REDIS_URL (an empty database), or a private\nredis-server. Exits non-zero if an answer was lost or doubled, or Telegram\nanswered 429.\n\n")
+		fmt.Fprint(stderr, "usage: reportbot loadtest [flags]\n\nRuns the bot as a child process against a fake Telegram and a real store,\nwith simulated unit contacts who fill the default form, and reports what a\nform step costs. Redis: REDIS_URL (an empty database), or a private\nredis-server. Exits non-zero if an answer was lost or doubled, or Telegram\nanswered 429.\n\nWith -rush N it runs the deadline evening instead: N units press 确认提交\nwithin a second, under Telegram's limits, while a bystander fills the form\nand a stranger floods the bot; it also exits non-zero if a receipt is\nmissing from the office group or posted there twice.\n\n")
 		fs.PrintDefaults()
 	}
 	cfg := lt.Config{Progress: stderr, RedisURL: getenv("REDIS_URL")}
@@ -28,6 +28,11 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.Think, "think", 0, "pause before every answer")
 	fs.BoolVar(&cfg.Faults, "faults", false, "kill -9 the bot every -kill-every (± half) and restart it")
 	fs.DurationVar(&cfg.KillEvery, "kill-every", 3*time.Second, "time between kills with -faults")
+	fs.IntVar(&cfg.MaxKills, "max-kills", 0, "with -faults, kill at most this many times (0: no limit)")
+	fs.IntVar(&cfg.Rush, "rush", 0, "run the deadline-evening rush of this many units instead (-contacts, -open, -think, -limited do not apply; -faults kills while the office group's backlog is sent)")
+	fs.DurationVar(&cfg.RushAfter, "rush-after", 0, "with -rush, how long the restarted bot runs before the presses (over 1m: its limiter has forgotten the restart)")
+	fs.BoolVar(&cfg.RushDocs, "rush-docs", false, "with -rush, also wait until every report's document is in the office group (minutes: albums count 1 message per document)")
+	fs.DurationVar(&cfg.KillAfterPost, "kill-after-post", 0, "with -rush -faults, kill this long after each text message reaches the office group instead of at random")
 	fs.DurationVar(&cfg.Limited, "limited", 10*time.Second, "length of the second run, under Telegram's limits (0 skips it)")
 	fs.BoolVar(&cfg.Monitor, "monitor", true, "count the commands clients send to Redis with MONITOR (round trips)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the answers and the kill times")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +35,14 @@ type contact struct {
 	open   int // > 0: answer this many questions, then leave the draft open
 	plant  plant
 	inbox  inbox
+	// toSummary: stop at the summary, without submitting (a rush), and
+	// keep it in summary.
+	toSummary bool
+	summary   view
+	// In a rush: when 确认提交 was pressed, and the receipt the bot told
+	// the contact, when (the fake's clock).
+	pressedAt, toldAt time.Time
+	told              string
 
 	steps int    // inputs sent in the form
 	last  string // the last bot message seen, for errors
@@ -88,14 +97,35 @@ func (b *inbox) next(ctx context.Context, d time.Duration) (telegramtest.Event, 
 
 // env is what contacts share: the fake Telegram, the form, the counters.
 type env struct {
-	tg      *telegramtest.Server
-	camp    *flows.Campaign
-	read    *reader
-	think   time.Duration
-	nudge   time.Duration // silence after which a contact sends /report
-	stats   *stepStats
+	tg    *telegramtest.Server
+	camp  *flows.Campaign
+	read  *reader
+	think time.Duration
+	// thinkMax, above think, makes each pause a random length between the
+	// two (a person's).
+	thinkMax time.Duration
+	nudge    time.Duration // silence after which a contact sends /report
+	stats    *stepStats
+	// now is the fake Telegram's clock, which stamps the bot's messages
+	// (nil: time.Now); latencies are measured on it.
+	now     func() time.Time
 	after   func(c *contact) // called after every input of the form (tests)
 	planted func(c *contact, p plant)
+}
+
+func (e *env) clock() time.Time {
+	if e.now == nil {
+		return time.Now()
+	}
+	return e.now()
+}
+
+// pause is how long a contact thinks before an answer.
+func (e *env) pause() time.Duration {
+	if e.thinkMax > e.think {
+		return e.think + rand.N(e.thinkMax-e.think)
+	}
+	return e.think
 }
 
 // bind opens the invite link and waits for the greeting. If the bot stays
@@ -130,7 +160,7 @@ func (c *contact) bind(ctx context.Context, e *env) error {
 // what typed input already reached Telegram is never sent again.
 func (c *contact) fill(ctx context.Context, e *env) error {
 	minRev := int64(1)
-	sent := time.Now()
+	sent := e.clock()
 	e.tg.SendText(c.user, c.user.Chat(), "/report")
 	c.step(e)
 	var cur string // the question being answered
@@ -164,6 +194,10 @@ func (c *contact) fill(ctx context.Context, e *env) error {
 		}
 		e.stats.latency(v.at.Sub(sent))
 		wait = e.nudge
+		if c.toSummary && v.kind == viewSummary {
+			c.summary = v
+			return nil
+		}
 		if v.kind == viewQuestion {
 			if v.qid != cur && cur != "" {
 				answered++
@@ -173,14 +207,14 @@ func (c *contact) fill(ctx context.Context, e *env) error {
 		if c.open > 0 && answered >= c.open {
 			return nil
 		}
-		if e.think > 0 {
+		if d := e.pause(); d > 0 {
 			select {
-			case <-time.After(e.think):
+			case <-time.After(d):
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
-		sent = time.Now()
+		sent = e.clock()
 		next, err := c.act(e, v, cur)
 		if err != nil {
 			return fmt.Errorf("contact %d: %w", c.n, err)

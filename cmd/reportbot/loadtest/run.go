@@ -44,9 +44,30 @@ type Config struct {
 	// Think is a pause before every answer.
 	Think time.Duration
 	// Faults kills the bot with SIGKILL about every KillEvery (± half) and
-	// restarts it.
+	// restarts it, at most MaxKills times (0: no limit).
 	Faults    bool
 	KillEvery time.Duration
+	MaxKills  int
+	// Rush, when above 0, runs the deadline-evening scenario instead of the
+	// engine run and the run under Telegram's limits: Rush contacts press
+	// 确认提交 within a second while a bystander fills the form and a
+	// stranger floods the bot (see rush.go). Contacts, Open, Think and
+	// Limited do not apply.
+	Rush int
+	// RushAfter is how long the bot runs, restarted with its default
+	// limits, before the presses: 0 presses at once; over a minute, the
+	// bot's limiter no longer treats its chats as just started, as on a
+	// deadline evening when the bot has been up for days.
+	RushAfter time.Duration
+	// RushDocs makes the rush also wait until every report's document is
+	// in the office group (albums at 20 messages a minute: minutes), and
+	// count them like the receipts.
+	RushDocs bool
+	// KillAfterPost, with Faults in a rush, kills the bot this long after
+	// each text message reaches the office group instead of at random: a
+	// probe of the window in which a delivered message is not yet
+	// acknowledged in the store and is sent again after a restart.
+	KillAfterPost time.Duration
 	// Limited is how long the second run, with Telegram's limits enforced
 	// by the fake and the bot's default sending limits, lasts; 0 skips it.
 	Limited time.Duration
@@ -81,8 +102,14 @@ func (c *Config) defaults() error {
 	if c.Store != "bolt" && c.Store != "redis" {
 		return fmt.Errorf("-store %q: use bolt or redis", c.Store)
 	}
-	if c.Contacts < 0 || c.Open < 0 || (c.Contacts == 0 && c.Open == 0) {
+	if c.Rush < 0 {
+		return errors.New("-rush: a number of units, or 0 for no rush")
+	}
+	if c.Rush == 0 && (c.Contacts < 0 || c.Open < 0 || (c.Contacts == 0 && c.Open == 0)) {
 		return errors.New("-contacts: at least one contact")
+	}
+	if c.MaxKills < 0 {
+		return errors.New("-max-kills: 0 (no limit) or more")
 	}
 	if c.OpenAnswers <= 0 {
 		c.OpenAnswers = 2
@@ -114,6 +141,7 @@ type Result struct {
 	Machine Machine        `json:"machine"`
 	Config  map[string]any `json:"config"`
 	Phases  []*PhaseResult `json:"runs"`
+	Rush    *RushResult    `json:"rush,omitempty"`
 	verdict
 }
 
@@ -168,16 +196,23 @@ type PhaseResult struct {
 }
 
 // Run runs the load test: the engine run (limits off, faults if asked),
-// then the run under Telegram's limits. The error says what failed; lost
-// or doubled answers and 429s are failures.
+// then the run under Telegram's limits; or, with Rush, the rush alone. The
+// error says what failed; lost or doubled answers and 429s are failures,
+// and in a rush a receipt missing from the office group or posted twice.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
 	res := &Result{Machine: machine(), Config: map[string]any{
 		"store": cfg.Store, "contacts": cfg.Contacts, "open": cfg.Open, "think": cfg.Think.String(),
-		"faults": cfg.Faults, "kill_every": cfg.KillEvery.String(), "limited": cfg.Limited.String(), "seed": cfg.Seed,
+		"faults": cfg.Faults, "kill_every": cfg.KillEvery.String(), "max_kills": cfg.MaxKills,
+		"limited": cfg.Limited.String(), "seed": cfg.Seed,
 	}}
+	if cfg.Rush > 0 {
+		res.Config = map[string]any{"store": cfg.Store, "rush": cfg.Rush, "rush_after": cfg.RushAfter.String(), "rush_docs": cfg.RushDocs,
+			"faults": cfg.Faults, "kill_every": cfg.KillEvery.String(), "kill_after_post": cfg.KillAfterPost.String(),
+			"max_kills": cfg.MaxKills, "seed": cfg.Seed}
+	}
 	dir, keep := cfg.Dir, true
 	if dir == "" {
 		d, err := os.MkdirTemp("", "reportbot-loadtest-")
@@ -192,60 +227,81 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	var be backend
-	if cfg.Store == "redis" {
-		rb, err := newRedisBackend(ctx, cfg.RedisURL, dir)
-		if err != nil {
-			return nil, err
-		}
-		be = rb
-		if v, err := rb.client.InfoMap(ctx, "server").Result(); err == nil {
-			res.Machine.Redis = v["Server"]["redis_version"]
-		}
-	} else {
-		be = newBoltBackend(dir)
+	be, err := openBackend(ctx, cfg, dir, &res.Machine)
+	if err != nil {
+		return nil, err
 	}
 	defer be.close()
 
-	p := newPhase(cfg, be, dir, 0)
-	pr, err := p.run(ctx)
-	if pr != nil {
-		res.Phases = append(res.Phases, pr)
-		res.verdict = p.verdict
+	if cfg.Rush > 0 {
+		err = runRush(ctx, cfg, be, dir, res)
+	} else {
+		err = runPhases(ctx, cfg, be, dir, res)
 	}
 	if err != nil {
 		failed = true
 		return res, fmt.Errorf("%w (work directory %s)", err, dir)
 	}
-	if cfg.Limited > 0 {
-		if err := be.reset(ctx); err != nil {
-			failed = true
-			return res, err
-		}
-		p2 := newPhase(cfg, be, dir, 1)
-		pr, err := p2.run(ctx)
-		if pr != nil {
-			res.Phases = append(res.Phases, pr)
-		}
-		if err != nil {
-			failed = true
-			return res, fmt.Errorf("%w (work directory %s)", err, dir)
-		}
-	}
-	var probs []string
-	if res.Lost > 0 || res.Doubled > 0 {
-		probs = append(probs, fmt.Sprintf("lost %d, doubled %d", res.Lost, res.Doubled))
-	}
-	for _, ph := range res.Phases {
-		if ph.TooManyRequests > 0 {
-			probs = append(probs, fmt.Sprintf("%d answers 429 Too Many Requests", ph.TooManyRequests))
-		}
-	}
-	if len(probs) > 0 {
+	if probs := res.failures(); len(probs) > 0 {
 		failed = true
 		return res, fmt.Errorf("%s (bot log in %s)", strings.Join(probs, "; "), dir)
 	}
 	return res, nil
+}
+
+// openBackend opens the store the bot will run on and notes Redis's
+// version.
+func openBackend(ctx context.Context, cfg Config, dir string, m *Machine) (backend, error) {
+	if cfg.Store != "redis" {
+		return newBoltBackend(dir), nil
+	}
+	rb, err := newRedisBackend(ctx, cfg.RedisURL, dir)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := rb.client.InfoMap(ctx, "server").Result(); err == nil {
+		m.Redis = v["Server"]["redis_version"]
+	}
+	return rb, nil
+}
+
+// runPhases runs the engine run, then the run under Telegram's limits.
+func runPhases(ctx context.Context, cfg Config, be backend, dir string, res *Result) error {
+	p := newPhase(cfg, be, dir, enginePhase)
+	pr, err := p.run(ctx)
+	if pr != nil {
+		res.Phases = append(res.Phases, pr)
+		res.verdict = p.verdict
+	}
+	if err != nil || cfg.Limited <= 0 {
+		return err
+	}
+	if err := be.reset(ctx); err != nil {
+		return err
+	}
+	p2 := newPhase(cfg, be, dir, limitedPhase)
+	pr, err = p2.run(ctx)
+	if pr != nil {
+		res.Phases = append(res.Phases, pr)
+	}
+	return err
+}
+
+// failures lists what makes a finished run fail.
+func (r *Result) failures() []string {
+	var probs []string
+	if r.Lost > 0 || r.Doubled > 0 {
+		probs = append(probs, fmt.Sprintf("lost %d, doubled %d", r.Lost, r.Doubled))
+	}
+	for _, ph := range r.Phases {
+		if ph.TooManyRequests > 0 {
+			probs = append(probs, fmt.Sprintf("%d answers 429 Too Many Requests", ph.TooManyRequests))
+		}
+	}
+	if r.Rush != nil {
+		probs = append(probs, r.Rush.failures()...)
+	}
+	return probs
 }
 
 // phase is one run of the bot: a fresh fake Telegram, fresh units and
@@ -254,9 +310,11 @@ type phase struct {
 	cfg     Config
 	be      backend
 	dir     string
-	n       int // 0: engine run, 1: Telegram's limits
+	n       int // 0: engine run, 1: Telegram's limits, 2: rush
 	limited bool
 	camp    *flows.Campaign
+	now     func() time.Time            // the fake Telegram's clock (a rush warps it)
+	observe func(ev telegramtest.Event) // events for no contact (rush)
 
 	tg       *telegramtest.Server
 	bot      *botProc
@@ -271,15 +329,26 @@ type phase struct {
 const (
 	token       = "424242:load-test-token_fake"
 	officeGroup = -1009001
+	adminID     = 9001 // ADMIN_IDS
+)
+
+// Phases (phase.n).
+const (
+	enginePhase  = 0
+	limitedPhase = 1
+	rushPhase    = 2
 )
 
 func newPhase(cfg Config, be backend, dir string, n int) *phase {
-	p := &phase{cfg: cfg, be: be, dir: dir, n: n, limited: n == 1, camp: flows.DefaultCampaign(), byChat: map[int64]*contact{}}
+	p := &phase{cfg: cfg, be: be, dir: dir, n: n, limited: n == limitedPhase, camp: flows.DefaultCampaign(), now: time.Now, byChat: map[int64]*contact{}}
 	return p
 }
 
 func (p *phase) name() string {
-	if p.limited {
+	switch {
+	case p.n == rushPhase:
+		return "rush"
+	case p.limited:
 		return "telegram limits"
 	}
 	return "engine"
@@ -298,48 +367,15 @@ func (p *phase) run(ctx context.Context) (*PhaseResult, error) {
 		return nil, err
 	}
 
-	opts := telegramtest.Options{Token: token, BotUsername: "lvliang_report_bot", BotName: "双拥报送"}
+	opts := fakeOptions()
 	if p.limited {
-		// Telegram's published limits; short bursts to one chat are
-		// tolerated (Burst), as on Telegram.
-		opts.Limits = telegramtest.Limits{Global: 30, PerChat: 1, PerGroupPerMinute: 20, Burst: 3}
+		opts.Limits = telegramLimits
 	}
-	p.tg = telegramtest.New(opts)
-	defer p.tg.Close()
-	p.tg.AddGroup(telegramtest.Chat{ID: officeGroup, Type: telegramtest.ChatSupergroup, Title: "市双拥办工作群"})
-	events, stopEvents := p.tg.Subscribe()
-	routed := make(chan struct{})
-	go func() {
-		defer close(routed)
-		for ev := range events {
-			if (ev.Kind == telegramtest.EventMessageSent || ev.Kind == telegramtest.EventMessageEdited) && ev.Message != nil {
-				if c := p.byChat[ev.ChatID]; c != nil {
-					c.inbox.push(ev)
-				}
-			}
-		}
-	}()
-	defer func() { stopEvents(); <-routed }()
-
-	addr, err := freeAddr()
+	stopWorld, err := p.startWorld(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	p.bot = &botProc{bin: p.cfg.Binary, addr: addr, log: filepath.Join(p.dir, "bot.log"), env: p.botEnv(addr)}
-	if err := p.bot.start(ctx); err != nil {
-		return nil, err
-	}
-	defer p.bot.kill() // whatever happens, no bot is left behind
-
-	p.env = &env{tg: p.tg, camp: p.camp, read: newReader(p.camp), think: p.cfg.Think, nudge: p.cfg.Nudge, stats: &p.stats,
-		planted: func(c *contact, pl plant) {
-			if p.cfg.onPlant != nil {
-				p.cfg.onPlant(c, pl)
-			}
-		}}
-	if p.cfg.afterStep != nil {
-		p.env.after = func(c *contact) { p.cfg.afterStep(p, c) }
-	}
+	defer stopWorld() // whatever happens, no bot is left behind
 
 	stopProgress := p.progress(res)
 	defer stopProgress()
@@ -347,7 +383,7 @@ func (p *phase) run(ctx context.Context) (*PhaseResult, error) {
 	// Faults: kill the bot at random moments and restart it.
 	stopKills := func() error { return nil }
 	if p.cfg.Faults && !p.limited {
-		stopKills = p.killLoop(ctx)
+		stopKills = p.killLoop(ctx, nil)
 	}
 
 	var measureErr error
@@ -377,16 +413,88 @@ func (p *phase) run(ctx context.Context) (*PhaseResult, error) {
 	return res, p.check(ctx, res)
 }
 
-func (p *phase) botEnv(addr string) []string {
+// fakeOptions are the fake Telegram's options: the bot's token and name.
+func fakeOptions() telegramtest.Options {
+	return telegramtest.Options{Token: token, BotUsername: "lvliang_report_bot", BotName: "双拥报送"}
+}
+
+// officeChat is the office group as the fake knows it.
+var officeChat = telegramtest.Chat{ID: officeGroup, Type: telegramtest.ChatSupergroup, Title: "市双拥办工作群"}
+
+// telegramLimits are Telegram's published limits; short bursts to one
+// chat are tolerated (Burst), as on Telegram.
+var telegramLimits = telegramtest.Limits{Global: 30, PerChat: 1, PerGroupPerMinute: 20, Burst: 3}
+
+// startWorld starts the fake Telegram (with the office group), routes the
+// bot's messages to the contacts, starts the bot and makes the contacts'
+// environment. stop undoes it all, the bot first.
+func (p *phase) startWorld(ctx context.Context, opts telegramtest.Options) (stop func(), err error) {
+	p.tg = telegramtest.New(opts)
+	p.tg.AddGroup(officeChat)
+	events, stopEvents := p.tg.Subscribe()
+	routed := make(chan struct{})
+	go func() {
+		defer close(routed)
+		for ev := range events {
+			p.route(ev)
+		}
+	}()
+	stop = func() {
+		if p.bot != nil {
+			p.bot.kill()
+		}
+		stopEvents()
+		<-routed
+		p.tg.Close()
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	p.bot = &botProc{bin: p.cfg.Binary, addr: addr, log: filepath.Join(p.dir, "bot.log"), env: p.botEnv(addr, p.limited)}
+	if err := p.bot.start(ctx); err != nil {
+		stop()
+		return nil, err
+	}
+	p.env = &env{tg: p.tg, camp: p.camp, read: newReader(p.camp), think: p.cfg.Think, nudge: p.cfg.Nudge, stats: &p.stats, now: p.now,
+		planted: func(c *contact, pl plant) {
+			if p.cfg.onPlant != nil {
+				p.cfg.onPlant(c, pl)
+			}
+		}}
+	if p.cfg.afterStep != nil {
+		p.env.after = func(c *contact) { p.cfg.afterStep(p, c) }
+	}
+	return stop, nil
+}
+
+// route hands the bot's messages to their contacts, and what concerns no
+// contact to p.observe.
+func (p *phase) route(ev telegramtest.Event) {
+	if (ev.Kind == telegramtest.EventMessageSent || ev.Kind == telegramtest.EventMessageEdited) && ev.Message != nil {
+		if c := p.byChat[ev.ChatID]; c != nil {
+			c.inbox.push(ev)
+			return
+		}
+	}
+	if p.observe != nil {
+		p.observe(ev)
+	}
+}
+
+// botEnv is the bot's environment: its own sending limits are off unless
+// it runs under Telegram's (then it keeps its defaults).
+func (p *phase) botEnv(addr string, ownLimits bool) []string {
 	env := []string{
 		"TELEGRAM_BOT_TOKEN=" + token,
 		"TELEGRAM_API_URL=" + p.tg.URL(),
-		"ADMIN_IDS=9001",
+		"ADMIN_IDS=" + fmt.Sprint(adminID),
 		"HTTP_ADDR=" + addr,
 		"LOG_LEVEL=" + p.cfg.LogLevel,
 		"LOG_FORMAT=text",
 	}
-	if !p.limited {
+	if !ownLimits {
 		env = append(env, "SEND_RATE_GLOBAL=0", "SEND_RATE_PER_CHAT=0", "SEND_RATE_PER_GROUP_MINUTE=0")
 	}
 	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GOMAXPROCS", "GOGC", "GOMEMLIMIT"} {
@@ -406,10 +514,7 @@ func (p *phase) seed(ctx context.Context) error {
 		return fmt.Errorf("open the store to add units: %w", err)
 	}
 	defer st.Close()
-	total := p.cfg.Contacts
-	if !p.limited {
-		total += p.cfg.Open
-	}
+	total := p.units()
 	units := make([]flows.Unit, total)
 	now := time.Now()
 	for i := range units {
@@ -441,7 +546,7 @@ func (p *phase) seed(ctx context.Context) error {
 			plant:  p.cfg.plants[i],
 		}
 		c.inbox.wake = make(chan struct{}, 1)
-		if i >= p.cfg.Contacts {
+		if p.n == enginePhase && i >= p.cfg.Contacts {
 			c.open = p.cfg.OpenAnswers
 		}
 		p.contacts[i] = c
@@ -459,7 +564,23 @@ func (p *phase) seed(ctx context.Context) error {
 	if err := st.PutSetting(ctx, flows.SettingDeadline, now.AddDate(0, 1, 0).Format(time.RFC3339)); err != nil {
 		return err
 	}
+	if p.n == rushPhase {
+		return nil // the admin sends /setgroup in the group
+	}
 	return st.PutSetting(ctx, flows.SettingOfficeGroup, fmt.Sprint(officeGroup))
+}
+
+// units is how many units and contacts the phase seeds: the engine run's
+// full and open ones; under Telegram's limits the full ones; in a rush the
+// rushing ones and the bystander.
+func (p *phase) units() int {
+	switch p.n {
+	case enginePhase:
+		return p.cfg.Contacts + p.cfg.Open
+	case rushPhase:
+		return p.cfg.Rush + 1
+	}
+	return p.cfg.Contacts
 }
 
 // maxActive bounds how many open-draft contacts act at once, and how many
@@ -657,8 +778,10 @@ func (p *phase) runLimited(ctx context.Context, res *PhaseResult) error {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // killLoop kills the bot at random moments around cfg.KillEvery and starts
-// it again; the returned function stops it and reports a failed restart.
-func (p *phase) killLoop(ctx context.Context) func() error {
+// it again, at most cfg.MaxKills times (0: no limit) and, when busy is
+// set, only while busy reports true; the returned function stops it and
+// reports a failed restart.
+func (p *phase) killLoop(ctx context.Context, busy func() bool) func() error {
 	stop := make(chan struct{})
 	done := make(chan error, 1)
 	r := rand.New(rand.NewPCG(p.cfg.Seed, 99))
@@ -671,6 +794,11 @@ func (p *phase) killLoop(ctx context.Context) func() error {
 				done <- nil
 				return
 			}
+			if (busy != nil && !busy()) || (p.cfg.MaxKills > 0 && p.kills.Load() >= int64(p.cfg.MaxKills)) {
+				<-stop
+				done <- nil
+				return
+			}
 			p.bot.kill()
 			n := p.kills.Add(1)
 			if err := p.bot.start(ctx); err != nil {
@@ -679,6 +807,12 @@ func (p *phase) killLoop(ctx context.Context) func() error {
 			}
 		}
 	}()
+	return stopFunc(stop, done)
+}
+
+// stopFunc returns the function that stops a loop: it closes stop, once,
+// and returns what the loop reported on done.
+func stopFunc(stop chan struct{}, done chan error) func() error {
 	var once sync.Once
 	var err error
 	return func() error {
@@ -731,14 +865,31 @@ func median(xs []int64) int64 {
 
 // progress prints a progress line every half second until stopped.
 func (p *phase) progress(res *PhaseResult) func() {
-	if p.cfg.Progress == nil {
+	total := len(p.contacts)
+	return showProgress(p.cfg.Progress, func(elapsed time.Duration) string {
+		done := int(p.stats.done.Load())
+		return fmt.Sprintf("%-15s %s %d/%d contacts  %d steps  %.0f steps/s  %d kills  %s",
+			res.Name, bar(done, total), done, total, p.stats.steps.Load(), float64(p.stats.steps.Load())/elapsed.Seconds(), p.kills.Load(), elapsed.Round(time.Second))
+	})
+}
+
+// bar draws done of total as [###.....].
+func bar(done, total int) string {
+	const width = 30
+	n := min(done*width/max(total, 1), width)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// showProgress prints line to w every half second (every 5 s when w is not
+// a terminal) until stopped; nil w prints nothing.
+func showProgress(w io.Writer, line func(elapsed time.Duration) string) func() {
+	if w == nil {
 		return func() {}
 	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	total := len(p.contacts)
 	start := time.Now()
-	tty := isTerminal(p.cfg.Progress)
+	tty := isTerminal(w)
 	go func() {
 		defer close(done)
 		t := time.NewTicker(500 * time.Millisecond)
@@ -748,7 +899,7 @@ func (p *phase) progress(res *PhaseResult) func() {
 			select {
 			case <-stop:
 				if tty {
-					fmt.Fprint(p.cfg.Progress, "\r\033[K")
+					fmt.Fprint(w, "\r\033[K")
 				}
 				return
 			case <-t.C:
@@ -757,15 +908,10 @@ func (p *phase) progress(res *PhaseResult) func() {
 				continue
 			}
 			lastPrint = time.Now()
-			done := int(p.stats.done.Load())
-			const width = 30
-			bar := strings.Repeat("#", done*width/max(total, 1)) + strings.Repeat(".", width-done*width/max(total, 1))
-			line := fmt.Sprintf("%-15s [%s] %d/%d contacts  %d steps  %.0f steps/s  %d kills  %s",
-				res.Name, bar, done, total, p.stats.steps.Load(), float64(p.stats.steps.Load())/time.Since(start).Seconds(), p.kills.Load(), time.Since(start).Round(time.Second))
 			if tty {
-				fmt.Fprint(p.cfg.Progress, "\r\033[K"+line)
+				fmt.Fprint(w, "\r\033[K"+line(time.Since(start)))
 			} else {
-				fmt.Fprintln(p.cfg.Progress, line)
+				fmt.Fprintln(w, line(time.Since(start)))
 			}
 		}
 	}()

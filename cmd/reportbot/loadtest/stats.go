@@ -33,6 +33,13 @@ func (s *stepStats) answered() int64 {
 	return int64(len(s.lat))
 }
 
+// inOrder returns the latencies in the order they were measured.
+func (s *stepStats) inOrder() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lat)
+}
+
 // percentiles returns the p-th percentiles (0 < p ≤ 100) of the latencies.
 func (s *stepStats) percentiles(ps ...float64) []time.Duration {
 	s.mu.Lock()
