@@ -30,7 +30,19 @@ const settingDemoSeeded = "demo:seeded"
 
 // demoLeftUnbound are left without a contact, so that /invites and the invite
 // links have something to show.
+// The names as the roster spells them; the store keeps them normalised
+// (flows.NormalizeName: full-width parentheses become half-width).
 var demoLeftUnbound = map[string]bool{"市科协": true, "示例企业乙（民营中型）": true, "驻吕某部": true}
+
+// leftUnbound reports whether a stored unit is one of demoLeftUnbound.
+func leftUnbound(stored string) bool {
+	for name := range demoLeftUnbound {
+		if n, err := flows.NormalizeName(name); err == nil && n == stored {
+			return true
+		}
+	}
+	return false
+}
 
 // demoSubmitted have submitted when the demo starts; demoHalfDone is half
 // filled in.
@@ -99,7 +111,7 @@ func (d *demoServer) seed(ctx context.Context) error {
 	byName := map[string]flows.Unit{}
 	for _, u := range units {
 		byName[u.Name] = u
-		if u.Removed || demoLeftUnbound[u.Name] {
+		if u.Removed || leftUnbound(u.Name) {
 			continue
 		}
 		token, inv, err := flows.NewInvite(u.ID, d.clock.Now())
