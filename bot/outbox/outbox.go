@@ -352,13 +352,19 @@ func (o *Outbox) Answer(id, text string) {
 	}()
 }
 
-// Pending is the number of messages queued or in flight (tests, metrics).
+// Pending is the number of messages queued or in flight, and those handed
+// over while Run still reads the store at its start (tests wait for 0).
+// Before Run has read the store it is at least 1: what it will find there
+// is not known yet.
 func (o *Outbox) Pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := 0
+	n := len(o.early)
 	for _, q := range o.queues {
 		n += len(q.items) + q.inFlight
+	}
+	if !o.closed && (!o.active || o.starting) {
+		n = max(n, 1)
 	}
 	return n
 }
