@@ -1,6 +1,10 @@
 package flows
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Question types.
 const (
@@ -113,4 +117,108 @@ type Holiday struct {
 	Name string `yaml:"name"`
 	From string `yaml:"from"`
 	To   string `yaml:"to"`
+}
+
+// IsNumber reports whether the question's answer is a number (integer or money).
+func (q *Question) IsNumber() bool { return q.Type == TypeInteger || q.Type == TypeMoney }
+
+// Title is the prompt with its unit, e.g. 组织双拥主题征文（篇）: the column
+// title in exports and the label in summaries.
+func (q *Question) Title() string {
+	if q.Unit == "" {
+		return q.Prompt
+	}
+	return q.Prompt + "（" + q.Unit + "）"
+}
+
+// Questions returns every question of the form in order.
+func (c *Campaign) Questions() []*Question { return c.questions }
+
+// Question returns the question with that id, or nil.
+func (c *Campaign) Question(id string) *Question { return c.byID[id] }
+
+// NumberQuestions returns the integer and money questions in form order.
+func (c *Campaign) NumberQuestions() []*Question {
+	var qs []*Question
+	for _, q := range c.questions {
+		if q.IsNumber() {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+// ForCategory reports whether the question is asked of units of that
+// category at all (section and question applies_to), regardless of answers.
+func (q *Question) ForCategory(category string) bool {
+	if len(q.Section.AppliesTo) > 0 && !slices.Contains(q.Section.AppliesTo, category) {
+		return false
+	}
+	return len(q.AppliesTo) == 0 || slices.Contains(q.AppliesTo, category)
+}
+
+// Applies reports whether the question is asked of a unit of this category
+// given the answers so far.
+func (c *Campaign) Applies(q *Question, category string, answers map[string]Answer) bool {
+	if !q.ForCategory(category) {
+		return false
+	}
+	if q.cond == nil {
+		return true
+	}
+	ref := c.byID[q.cond.ID]
+	if !c.Applies(ref, category, answers) {
+		return false
+	}
+	a, ok := answers[q.cond.ID]
+	if !ok || a.Skipped {
+		return false
+	}
+	return q.cond.holds(ref, a)
+}
+
+// Path returns the questions that apply to the unit, given the answers so
+// far, in form order.
+func (c *Campaign) Path(category string, answers map[string]Answer) []*Question {
+	var qs []*Question
+	for _, q := range c.questions {
+		if c.Applies(q, category, answers) {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+// Category returns the category with that id.
+func (c *Campaign) Category(id string) (Category, bool) {
+	for _, cat := range c.Categories {
+		if cat.ID == id {
+			return cat, true
+		}
+	}
+	return Category{}, false
+}
+
+// CategoryByName finds a category by its id, name or one of its aliases.
+func (c *Campaign) CategoryByName(s string) (Category, bool) {
+	s = strings.TrimSpace(s)
+	for _, cat := range c.Categories {
+		if s == cat.ID || s == cat.Name || slices.Contains(cat.Aliases, s) {
+			return cat, true
+		}
+	}
+	return Category{}, false
+}
+
+// CategoryNames lists the categories as 名称（id） for messages.
+func (c *Campaign) CategoryNames() string {
+	var parts []string
+	for _, cat := range c.Categories {
+		name := cat.Name
+		if len(cat.Aliases) > 0 {
+			name = cat.Aliases[0]
+		}
+		parts = append(parts, name)
+	}
+	return strings.Join(parts, " / ")
 }

@@ -48,30 +48,6 @@ func TestDefaultCampaignFields(t *testing.T) {
 	}
 }
 
-func TestPathByCategoryAndWhen(t *testing.T) {
-	c := DefaultCampaign()
-	ids := func(qs []*Question) map[string]bool {
-		m := map[string]bool{}
-		for _, q := range qs {
-			m[q.ID] = true
-		}
-		return m
-	}
-	county := ids(c.Path("county", nil))
-	if county["local_projects"] || !county["troop_visits"] || county["troop_cash"] {
-		t.Errorf("county path without answers: local_projects=%v troop_visits=%v troop_cash=%v, want false true false",
-			county["local_projects"], county["troop_visits"], county["troop_cash"])
-	}
-	county = ids(c.Path("county", map[string]Answer{"troop_visits": {Num: 2}}))
-	if !county["troop_cash"] || !county["troop_goods"] {
-		t.Errorf("county path with troop_visits=2 lacks troop_cash/troop_goods")
-	}
-	mil := ids(c.Path("military", map[string]Answer{"revitalization_help": {Num: 1}}))
-	if !mil["help_kinds"] || mil["veteran_visits"] || !mil["summary_text"] {
-		t.Errorf("military path: help_kinds=%v veteran_visits=%v summary_text=%v", mil["help_kinds"], mil["veteran_visits"], mil["summary_text"])
-	}
-}
-
 func TestValidateCampaignProblems(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "bad-campaign.yaml"))
 	if err != nil {
@@ -106,25 +82,5 @@ func TestValidateCampaignProblems(t *testing.T) {
 func TestValidateDefaultIsClean(t *testing.T) {
 	if probs := ValidateCampaign(DefaultCampaignYAML()); len(probs) != 0 {
 		t.Fatalf("default campaign has problems: %v", probs)
-	}
-}
-
-func TestParseMoney(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1", 100, true}, {"1.5", 150, true}, {"12.34", 1234, true},
-		{"1.234", 0, false}, {"abc", 0, false}, {"1.", 0, false}, {".5", 0, false}, {"1e3", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseMoney(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseMoney(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-	if got := FormatMoney(1234); got != "12.34" {
-		t.Errorf("FormatMoney(1234) = %q", got)
 	}
 }

@@ -2,7 +2,7 @@
 // implementation passes (storage/bolt, storage/redis), plus helpers for store
 // benchmarks.
 //
-// Besides the contract written in flows/types.go, the suite pins down these
+// Besides the contract written in flows/store.go, the suite pins down these
 // details, which both stores implement the same way:
 //
 //   - AddUnit ignores the ID it is given and fills a zero Created with the
