@@ -16,6 +16,7 @@ import (
 
 	"reportbot/bot/telegramtest"
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 	"reportbot/storage/redis"
 	"reportbot/storage/redis/redistest"
 )
@@ -93,7 +94,7 @@ func submitDirect(t testing.TB, st flows.Store, c *flows.Campaign, u flows.Unit,
 		d.Status, d.Cursor, d.Returned = flows.StatusSubmitted, "", nil
 		d.Version++
 		d.SubmittedAt, d.UpdatedAt = now, now
-		d.Answers = flows.SampleAnswers(c, u.Category, uint64(u.ID))
+		d.Answers = flowstest.SampleAnswers(c, u.Category, uint64(u.ID))
 		d.Receipt = c.ReceiptNumber(u.ID, d.Version)
 		return &flows.Report{UnitID: u.ID, Version: d.Version, Receipt: d.Receipt, SubmittedAt: now, Answers: d.Answers}
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 	"reportbot/storage/bolt"
 )
 
@@ -68,7 +69,7 @@ func TestLoadOverview(t *testing.T) {
 		switch i % 3 {
 		case 1: // submitted twice: the second version stands
 			for v := 1; v <= 2; v++ {
-				r := flows.Report{UnitID: u.ID, Version: v, Receipt: c.ReceiptNumber(u.ID, v), SubmittedAt: now.Add(time.Duration(v) * time.Minute), Answers: flows.SampleAnswers(c, u.Category, uint64(u.ID*10)+uint64(v))}
+				r := flows.Report{UnitID: u.ID, Version: v, Receipt: c.ReceiptNumber(u.ID, v), SubmittedAt: now.Add(time.Duration(v) * time.Minute), Answers: flowstest.SampleAnswers(c, u.Category, uint64(u.ID*10)+uint64(v))}
 				nd := flows.Draft{UnitID: u.ID, Rev: d.Draft.Rev + 1, Status: flows.StatusSubmitted, Version: v, Receipt: r.Receipt, SubmittedAt: r.SubmittedAt, Answers: r.Answers, UpdatedAt: r.SubmittedAt}
 				if err := st.Apply(ctx, flows.Transition{UnitID: u.ID, FromRev: d.Draft.Rev, Draft: nd, Report: &r}); err != nil {
 					t.Fatal(err)

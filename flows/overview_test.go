@@ -26,7 +26,7 @@ func overviewData(t *testing.T) []UnitData {
 		return []Contact{{UserID: 1000 + unit, UnitID: unit, ChatID: 1000 + unit, Name: name, Unreachable: blocked}}
 	}
 	report := func(u Unit, version int, h int) *Report {
-		return &Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at(h), Answers: SampleAnswers(c, u.Category, uint64(u.ID))}
+		return &Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at(h), Answers: sampleAnswers(c, u.Category, uint64(u.ID))}
 	}
 	unit := func(id int64, name, cat string) Unit { return Unit{ID: id, Name: name, Category: cat} }
 	var us []UnitData
@@ -247,7 +247,7 @@ func manyUnits(n int) *Overview {
 		us[i] = UnitData{Unit: u, Draft: Draft{UnitID: u.ID}}
 		switch i % 3 {
 		case 0:
-			r := &Report{UnitID: u.ID, Version: 1, SubmittedAt: beforeDeadline, Answers: SampleAnswers(c, u.Category, uint64(i))}
+			r := &Report{UnitID: u.ID, Version: 1, SubmittedAt: beforeDeadline, Answers: sampleAnswers(c, u.Category, uint64(i))}
 			us[i].Latest = r
 			us[i].Draft = Draft{UnitID: u.ID, Status: StatusSubmitted, Version: 1, Answers: r.Answers}
 			us[i].Contacts = []Contact{{UserID: u.ID, UnitID: u.ID}}
@@ -320,7 +320,7 @@ func TestUntilText(t *testing.T) {
 func TestOverviewUnreachableSubmitted(t *testing.T) {
 	c := DefaultCampaign()
 	u := Unit{ID: 1, Name: "吕梁军分区", Category: "military"}
-	r := &Report{UnitID: 1, Version: 1, SubmittedAt: beforeDeadline, Answers: SampleAnswers(c, "military", 1)}
+	r := &Report{UnitID: 1, Version: 1, SubmittedAt: beforeDeadline, Answers: sampleAnswers(c, "military", 1)}
 	o := NewOverview(c, c.Deadline, beforeDeadline, []UnitData{{
 		Unit: u, Latest: r, Contacts: []Contact{{UserID: 9, UnitID: 1, Unreachable: true}},
 		Draft: Draft{UnitID: 1, Status: StatusSubmitted, Version: 1, Answers: r.Answers},

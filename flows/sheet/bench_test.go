@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 )
 
 // bigOverview is n submitted units, every field answered, and a text
@@ -20,14 +21,14 @@ func bigOverview(n int) (*flows.Overview, TextSource) {
 	us := make([]flows.UnitData, n)
 	for i := range us {
 		u := flows.Unit{ID: int64(i + 1), Name: fmt.Sprintf("吕梁市第%05d号双拥工作单位", i+1), Category: cats[i%len(cats)], Note: "办公室"}
-		r := &flows.Report{UnitID: u.ID, Version: 1, Receipt: c.ReceiptNumber(u.ID, 1), SubmittedAt: now, Answers: flows.SampleAnswers(c, u.Category, uint64(i))}
+		r := &flows.Report{UnitID: u.ID, Version: 1, Receipt: c.ReceiptNumber(u.ID, 1), SubmittedAt: now, Answers: flowstest.SampleAnswers(c, u.Category, uint64(i))}
 		us[i] = flows.UnitData{Unit: u, Latest: r,
 			Contacts: []flows.Contact{{UserID: u.ID, UnitID: u.ID, Name: "联系人"}},
 			Draft:    flows.Draft{UnitID: u.ID, Status: flows.StatusSubmitted, Version: 1, Answers: r.Answers}}
 	}
 	o := flows.NewOverview(c, c.Deadline, now, us)
 	texts := func(u *flows.UnitOverview) ([]string, error) {
-		r := flows.Report{UnitID: u.Unit.ID, Version: 1, Answers: flows.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID-1))}
+		r := flows.Report{UnitID: u.Unit.ID, Version: 1, Answers: flowstest.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID-1))}
 		return o.Texts(u, r), nil
 	}
 	return o, texts

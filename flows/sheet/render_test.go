@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 )
 
 var keepPDF = flag.String("pdfdir", "", "TestExportPrints: keep the workbooks and their PDFs in this directory (to look at them)")
@@ -52,7 +53,7 @@ func rosterOverview(t testing.TB) (*flows.Overview, TextSource) {
 				version = 2
 			}
 			r := &flows.Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at,
-				Answers: flows.SampleAnswers(c, u.Category, uint64(u.ID))}
+				Answers: flowstest.SampleAnswers(c, u.Category, uint64(u.ID))}
 			d.Latest = r
 			d.Draft = flows.Draft{UnitID: u.ID, Status: flows.StatusSubmitted, Version: version, Answers: r.Answers, SubmittedAt: at, UpdatedAt: at}
 			switch i {
@@ -67,7 +68,7 @@ func rosterOverview(t testing.TB) (*flows.Overview, TextSource) {
 	}
 	o := flows.NewOverview(c, c.Deadline, now, us)
 	texts := func(u *flows.UnitOverview) ([]string, error) {
-		r := flows.Report{UnitID: u.Unit.ID, Version: u.Latest.Version, Answers: flows.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID))}
+		r := flows.Report{UnitID: u.Unit.ID, Version: u.Latest.Version, Answers: flowstest.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID))}
 		return o.Texts(u, r), nil
 	}
 	return o, texts

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 )
 
 var (
@@ -35,7 +36,7 @@ func fixture(t testing.TB) (*flows.Overview, map[int64]flows.UnitData) {
 	t.Helper()
 	c := flows.DefaultCampaign()
 	submitted := func(u flows.Unit, version int, at time.Time, name string) flows.UnitData {
-		r := &flows.Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at, Answers: flows.SampleAnswers(c, u.Category, uint64(u.ID))}
+		r := &flows.Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at, Answers: flowstest.SampleAnswers(c, u.Category, uint64(u.ID))}
 		st := flows.StatusSubmitted
 		if version > 1 {
 			st = flows.StatusRevising

@@ -1,0 +1,8 @@
+package flows_test
+
+import (
+	"reportbot/flows"
+	"reportbot/flows/flowstest"
+)
+
+func init() { flows.SetSampleAnswers(flowstest.SampleAnswers) }
