@@ -8,6 +8,7 @@ import (
 	"time"
 )
 
+// What ids, option ids and clock times look like, and the question types.
 var (
 	idPattern     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	optionPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,16}$`)
@@ -15,10 +16,27 @@ var (
 	knownTypes    = []string{TypeInteger, TypeMoney, TypeText, TypePhone, TypeChoice, TypeMultiChoice, TypeDocument, TypePhotos}
 )
 
+// addProblem records a problem of the campaign file at a line.
+type addProblem func(line int, format string, args ...any)
+
+// check validates the campaign read from the file, fills in defaults and
+// what is derived (location, deadline, the question index), and adds a
+// problem for everything wrong, with the line it is on.
 func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 	add := func(line int, format string, args ...any) {
 		*probs = append(*probs, Problem{Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
+	loc := c.checkHeader(l, add)
+	checkCats := c.checkCategories(l, add)
+	c.checkSections(l, add, checkCats)
+	c.checkReferences(l, add)
+	c.checkSchedule(l, loc, add)
+}
+
+// checkHeader checks the campaign's own fields (id, title, time zone,
+// deadline), fills in the receipt prefix and time zone when unset, and
+// returns the campaign's location.
+func (c *Campaign) checkHeader(l lineIndex, add addProblem) *time.Location {
 	if c.ID == "" {
 		add(at(l.top, "id"), "缺少活动 id")
 	}
@@ -44,7 +62,12 @@ func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 	} else {
 		c.Deadline = d
 	}
+	return loc
+}
 
+// checkCategories checks the unit categories (ids, names and aliases
+// unique) and returns a check of applies_to lists against them.
+func (c *Campaign) checkCategories(l lineIndex, add addProblem) (checkCats func(line int, list []string)) {
 	cats := map[string]bool{}
 	names := map[string]string{}
 	if len(c.Categories) == 0 {
@@ -72,14 +95,18 @@ func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 			names[n] = cat.ID
 		}
 	}
-	checkCats := func(line int, list []string) {
+	return func(line int, list []string) {
 		for _, id := range list {
 			if !cats[id] {
 				add(line, "applies_to 中的类别 %q 未定义", id)
 			}
 		}
 	}
+}
 
+// checkSections checks the sections and their questions and indexes the
+// questions (Questions, Question).
+func (c *Campaign) checkSections(l lineIndex, add addProblem, checkCats func(int, []string)) {
 	c.byID = map[string]*Question{}
 	c.questions = nil
 	if len(c.Sections) == 0 {
@@ -116,7 +143,11 @@ func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 			c.questions = append(c.questions, q)
 		}
 	}
-	// when and max_of may only point at earlier questions.
+}
+
+// checkReferences checks that when and max_of name earlier questions of a
+// fitting type, and parses each when.
+func (c *Campaign) checkReferences(l lineIndex, add addProblem) {
 	for si := range c.Sections {
 		for qi := range c.Sections[si].Questions {
 			q := &c.Sections[si].Questions[qi]
@@ -148,7 +179,11 @@ func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 			}
 		}
 	}
+}
 
+// checkSchedule checks the reminder and digest schedule and fills in its
+// defaults.
+func (c *Campaign) checkSchedule(l lineIndex, loc *time.Location, add addProblem) {
 	sc := &c.Schedule
 	if sc.RemindDaysBefore == nil {
 		sc.RemindDaysBefore = []int{7, 3, 1, 0}
@@ -189,7 +224,9 @@ func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 	}
 }
 
-func (c *Campaign) checkQuestion(q *Question, qm map[string]int, add func(int, string, ...any), checkCats func(int, []string)) {
+// checkQuestion checks one question's own fields and fills in max_files of
+// photo questions.
+func (c *Campaign) checkQuestion(q *Question, qm map[string]int, add addProblem, checkCats func(int, []string)) {
 	if !idPattern.MatchString(q.ID) {
 		add(at(qm, "id"), "题目 id %q 不合规（小写字母开头，只含小写字母、数字、下划线，最长 32 字符）", q.ID)
 	}

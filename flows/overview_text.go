@@ -25,32 +25,35 @@ func SummaryText(o *Overview) string {
 		head = append(head, "还没有任何填报单位。管理员可用 /addunit 或 /import 添加单位。")
 		return strings.Join(head, "\n")
 	}
-	head = append(head, fmt.Sprintf("已提交：%d / %d 个单位（%s）", n.Submitted, n.Total, percent(n.Submitted, n.Total)))
+	head = append(head, summaryProgress(o, n)...)
+	tail := summaryTotals(o, n)
+	used := utf16Len(strings.Join(head, "\n")) + utf16Len(strings.Join(tail, "\n")) + 1
+	mid := summaryNameLists(o, used)
+	return strings.Join(append(append(head, mid...), tail...), "\n")
+}
+
+// summaryProgress is the summary's count of submitted units, overall and by
+// category, and its newest submission.
+func summaryProgress(o *Overview, n Count) []string {
+	var lines []string
+	lines = append(lines, fmt.Sprintf("已提交：%d / %d 个单位（%s）", n.Submitted, n.Total, percent(n.Submitted, n.Total)))
 	for _, g := range o.Groups() {
 		gn := countUnits(g.Units)
 		if gn.Total == 0 {
 			continue
 		}
-		head = append(head, fmt.Sprintf("· %s：%d / %d（%s）", g.Category.Name, gn.Submitted, gn.Total, percent(gn.Submitted, gn.Total)))
+		lines = append(lines, fmt.Sprintf("· %s：%d / %d（%s）", g.Category.Name, gn.Submitted, gn.Total, percent(gn.Submitted, gn.Total)))
 	}
 	if newest := o.Newest(); newest != nil {
-		head = append(head, "最新提交："+newest.Unit.Name+"（"+FormatTime(newest.Latest.SubmittedAt, c.Location)+"）")
+		lines = append(lines, "最新提交："+newest.Unit.Name+"（"+FormatTime(newest.Latest.SubmittedAt, o.Campaign.Location)+"）")
 	}
+	return lines
+}
 
-	var returned, unbound, unreachable []string
-	for i := range o.Units {
-		u := &o.Units[i]
-		switch {
-		case u.State == StateReturned:
-			returned = append(returned, u.Unit.Name)
-		case u.State == StateNoContact:
-			unbound = append(unbound, u.Unit.Name)
-		}
-		if u.Unreachable() && !u.Submitted() {
-			unreachable = append(unreachable, u.Unit.Name)
-		}
-	}
-
+// summaryTotals ends the summary: the totals of the main figures, overall
+// and by category, and where to find the rest.
+func summaryTotals(o *Overview, n Count) []string {
+	c := o.Campaign
 	tail := []string{""}
 	t := o.Totals()
 	keys := c.KeyQuestions()
@@ -75,8 +78,26 @@ func SummaryText(o *Overview) string {
 		}
 	}
 	tail = append(tail, "", "未报单位名单：/pending；完整报表：/export")
+	return tail
+}
 
-	// The name lists share what is left of the message.
+// summaryNameLists lists the units returned, unbound and unreachable,
+// sharing what is left of the message after used UTF-16 units.
+func summaryNameLists(o *Overview, used int) []string {
+	var returned, unbound, unreachable []string
+	for i := range o.Units {
+		u := &o.Units[i]
+		switch {
+		case u.State == StateReturned:
+			returned = append(returned, u.Unit.Name)
+		case u.State == StateNoContact:
+			unbound = append(unbound, u.Unit.Name)
+		}
+		if u.Unreachable() && !u.Submitted() {
+			unreachable = append(unreachable, u.Unit.Name)
+		}
+	}
+
 	lists := []struct {
 		label string
 		names []string
@@ -85,7 +106,6 @@ func SummaryText(o *Overview) string {
 		{"尚未绑定联系人", unbound},
 		{"联系人已屏蔽机器人", unreachable},
 	}
-	used := utf16Len(strings.Join(head, "\n")) + utf16Len(strings.Join(tail, "\n")) + 1
 	shown := 0
 	for _, l := range lists {
 		if len(l.names) > 0 {
@@ -103,7 +123,7 @@ func SummaryText(o *Overview) string {
 		used += utf16Len(line) + 1
 		shown--
 	}
-	return strings.Join(append(append(head, mid...), tail...), "\n")
+	return mid
 }
 
 // nameList is label followed by names joined by 、, cut to at most budget

@@ -389,19 +389,8 @@ func (c *Campaign) TemplateRefused(f TemplateFault) TemplateUpload {
 // another unit. It is pure.
 func (c *Campaign) ReadTemplate(u Unit, ts TemplateSheet) TemplateUpload {
 	m := ts.Marker
-	switch {
-	case m.Campaign != c.ID:
-		return TemplateUpload{Refusal: "这份模板属于另一次填报活动，不能用于《" + c.Title + "》。请发送 /template 下载本次的填报模板。"}
-	case m.Form != c.FormHash():
-		return TemplateUpload{Refusal: "这份模板是按旧版报表生成的，报表的题目已有调整，无法读取。请发送 /template 下载最新的模板，把内容填进新模板后再发给我。"}
-	case m.Unit != 0 && m.Unit != u.ID:
-		name := "其他单位"
-		if m.UnitName != "" {
-			name = "“" + m.UnitName + "”"
-		}
-		return TemplateUpload{Refusal: "这份模板是为" + name + "生成的，不能用于“" + u.Name + "”的填报。请发送 /template 下载本单位的填报模板。"}
-	case m.Unit != 0 && m.Category != u.Category:
-		return TemplateUpload{Refusal: "本单位的类别已调整，这份模板的题目已不适用。请发送 /template 重新下载本单位的填报模板。"}
+	if msg := c.templateRefusal(u, m); msg != "" {
+		return TemplateUpload{Refusal: msg}
 	}
 	var scope *Unit
 	if m.Unit != 0 {
@@ -418,65 +407,100 @@ func (c *Campaign) ReadTemplate(u Unit, ts TemplateSheet) TemplateUpload {
 			up.Problems = append(up.Problems, TemplateProblem{Cell: cell, Number: r.Number, Question: q, Msg: msg})
 			bad[q.ID] = true
 		}
-		cells := ts.Cells[q.ID]
-		switch len(cells) {
-		case 0:
-			problem("", "模板中找不到这一题的行（可能被删除了）。请发送 /template 重新下载模板。")
-			continue
-		case 1:
-		default:
-			refs := make([]string, len(cells))
-			for i, cell := range cells {
-				refs[i] = cell.Ref
-			}
-			problem(cells[0].Ref, fmt.Sprintf("这一题在模板中出现了 %d 次（%s），请删除多余的行。", len(cells), strings.Join(refs, "、")))
-			continue
-		}
-		cell := cells[0]
-		switch cell.Fault {
-		case CellNoValue:
-			problem(cell.Ref, "单元格中的公式没有计算结果。请在 Excel 或 WPS 中打开模板、保存后再发送，或直接填写数值。")
-			continue
-		case CellErrorValue:
-			problem(cell.Ref, "单元格中的公式计算出错（"+shorten(cell.Value, quoteRunes)+"），请改正或直接填写数值。")
-			continue
-		}
-		v := strings.TrimSpace(cell.Value)
-		if v == "跳过" { // as typed in the chat
-			v = ""
-		}
-		// Asked of the unit, given the answers above? A question whose
-		// `when` depends on a cell with a problem is checked if filled in,
-		// so that every problem is told at once.
-		unsure := q.cond != nil && bad[q.cond.ID]
-		if !q.ForCategory(u.Category) || (!unsure && !c.Applies(q, u.Category, up.Answers)) {
-			if v != "" {
-				up.Ignored = append(up.Ignored, q.ID)
-			}
-			continue
-		}
-		if v == "" {
-			switch {
-			case unsure:
-			case q.Required:
-				problem(cell.Ref, "本题为必填题，不能为空。")
-			default:
-				up.Answers[q.ID] = Answer{Skipped: true}
-			}
-			continue
-		}
-		a, msg := c.parseAnswer(q, up.Answers, v)
+		cell, msg := templateAnswerCell(ts.Cells[q.ID])
 		if msg != "" {
 			problem(cell.Ref, msg)
 			continue
 		}
-		up.Answers[q.ID] = a
-		up.Filled++
+		c.readTemplateAnswer(u, q, cell, &up, bad, problem)
 	}
 	if len(up.Problems) > 0 {
 		up.Answers, up.Filled, up.Ignored = nil, 0, nil
 	}
 	return up
+}
+
+// templateRefusal says why a template with marker m cannot be read for u
+// (another campaign, an older form, another unit or category), or "".
+func (c *Campaign) templateRefusal(u Unit, m TemplateMarker) string {
+	switch {
+	case m.Campaign != c.ID:
+		return "这份模板属于另一次填报活动，不能用于《" + c.Title + "》。请发送 /template 下载本次的填报模板。"
+	case m.Form != c.FormHash():
+		return "这份模板是按旧版报表生成的，报表的题目已有调整，无法读取。请发送 /template 下载最新的模板，把内容填进新模板后再发给我。"
+	case m.Unit != 0 && m.Unit != u.ID:
+		name := "其他单位"
+		if m.UnitName != "" {
+			name = "“" + m.UnitName + "”"
+		}
+		return "这份模板是为" + name + "生成的，不能用于“" + u.Name + "”的填报。请发送 /template 下载本单位的填报模板。"
+	case m.Unit != 0 && m.Category != u.Category:
+		return "本单位的类别已调整，这份模板的题目已不适用。请发送 /template 重新下载本单位的填报模板。"
+	}
+	return ""
+}
+
+// templateAnswerCell picks a question's one answer cell from the cells found
+// for it, or says what is wrong: its row is missing or repeated, or its
+// formula has no value or an error (with the cell, when there is one).
+func templateAnswerCell(cells []TemplateCell) (TemplateCell, string) {
+	switch len(cells) {
+	case 0:
+		return TemplateCell{}, "模板中找不到这一题的行（可能被删除了）。请发送 /template 重新下载模板。"
+	case 1:
+	default:
+		refs := make([]string, len(cells))
+		for i, cell := range cells {
+			refs[i] = cell.Ref
+		}
+		return cells[0], fmt.Sprintf("这一题在模板中出现了 %d 次（%s），请删除多余的行。", len(cells), strings.Join(refs, "、"))
+	}
+	cell := cells[0]
+	switch cell.Fault {
+	case CellNoValue:
+		return cell, "单元格中的公式没有计算结果。请在 Excel 或 WPS 中打开模板、保存后再发送，或直接填写数值。"
+	case CellErrorValue:
+		return cell, "单元格中的公式计算出错（" + shorten(cell.Value, quoteRunes) + "），请改正或直接填写数值。"
+	}
+	return cell, ""
+}
+
+// readTemplateAnswer reads the answer to q from its cell into up, with the
+// chat's parser, or tells problem what is wrong with it. A question not
+// asked of the unit is ignored; bad holds the questions with a problem so
+// far.
+func (c *Campaign) readTemplateAnswer(u Unit, q *Question, cell TemplateCell, up *TemplateUpload, bad map[string]bool, problem func(cell, msg string)) {
+	v := strings.TrimSpace(cell.Value)
+	if v == "跳过" { // as typed in the chat
+		v = ""
+	}
+	// Asked of the unit, given the answers above? A question whose
+	// `when` depends on a cell with a problem is checked if filled in,
+	// so that every problem is told at once.
+	unsure := q.cond != nil && bad[q.cond.ID]
+	if !q.ForCategory(u.Category) || (!unsure && !c.Applies(q, u.Category, up.Answers)) {
+		if v != "" {
+			up.Ignored = append(up.Ignored, q.ID)
+		}
+		return
+	}
+	if v == "" {
+		switch {
+		case unsure:
+		case q.Required:
+			problem(cell.Ref, "本题为必填题，不能为空。")
+		default:
+			up.Answers[q.ID] = Answer{Skipped: true}
+		}
+		return
+	}
+	a, msg := c.parseAnswer(q, up.Answers, v)
+	if msg != "" {
+		problem(cell.Ref, msg)
+		return
+	}
+	up.Answers[q.ID] = a
+	up.Filled++
 }
 
 // StepTemplate applies an uploaded template to a unit's draft, like Step
