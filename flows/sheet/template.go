@@ -160,6 +160,9 @@ func WriteTemplate(w io.Writer, c *flows.Campaign, u *flows.Unit, answers map[st
 	return nil
 }
 
+// writeTemplate fills the template's sheet: the title block with the
+// marker, a row per heading and question of the form, the notes on how to
+// fill it in, and the sheet's protection and print setup.
 func writeTemplate(f *excelize.File, st *templateStyles, c *flows.Campaign, u *flows.Unit, answers map[string]flows.Answer, deadline string) error {
 	const sh = TemplateSheet
 	widths := map[int]float64{colNumber: 6, colQuestion: 38, colKind: 9, colAnswer: 22, colHint: 36, colID: 12}
@@ -169,80 +172,14 @@ func writeTemplate(f *excelize.File, st *templateStyles, c *flows.Campaign, u *f
 			return err
 		}
 	}
-	set := func(col, row int, v any, style int) error {
-		ref := cell(col, row)
-		if err := f.SetCellValue(sh, ref, v); err != nil {
-			return err
-		}
-		return f.SetCellStyle(sh, ref, ref, style)
-	}
-	merge := func(row int, text string, style int, height float64) error {
-		if err := set(colNumber, row, text, style); err != nil {
-			return err
-		}
-		if err := f.SetCellStyle(sh, cell(colNumber, row), cell(colHint, row), style); err != nil {
-			return err
-		}
-		if err := f.MergeCell(sh, cell(colNumber, row), cell(colHint, row)); err != nil {
-			return err
-		}
-		return f.SetRowHeight(sh, row, height)
-	}
-
-	// The title block and the marker.
-	title := c.Title + " · 统计报表"
-	if err := merge(1, title, st.title, 30); err != nil {
+	if err := writeTemplateTitle(f, st, c, u, deadline); err != nil {
 		return err
 	}
-	if err := f.SetCellStr(sh, cell(colID, 1), c.TemplateMarkerFor(u).String()); err != nil {
+	row, err := writeTemplateForm(f, st, c, u, answers)
+	if err != nil {
 		return err
 	}
-	info := "填报单位：（通用模板，任何单位均可使用；只填本单位类别适用的部分）"
-	if u != nil {
-		cat, _ := c.Category(u.Category)
-		info = "填报单位：" + u.Name + "　　单位类别：" + cat.Name
-	}
-	info += "　　截止时间：" + deadline
-	if c.Notice != "" {
-		info += "　　文号：" + c.Notice
-	}
-	if err := merge(2, info, st.info, 32); err != nil {
-		return err
-	}
-	headers := []string{"题号", "问题", "单位/类型", templateAnswerHeader, "说明"}
-	for i, h := range headers {
-		if err := set(i+1, templateTitleRows, h, st.header); err != nil {
-			return err
-		}
-	}
-	if err := f.SetRowHeight(sh, templateTitleRows, 22); err != nil {
-		return err
-	}
-
-	// The form.
-	row := templateTitleRows
-	for _, r := range c.TemplateRows(u, answers) {
-		row++
-		if r.Question == nil {
-			if err := merge(row, r.Heading, st.section, 22); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := writeQuestionRow(f, st, c, row, r); err != nil {
-			return fmt.Errorf("row %d (%s): %w", row, r.Question.ID, err)
-		}
-	}
-
-	// How to fill it in, below the form.
-	row += 2
-	notes := "填写说明：\n" +
-		"1. 只在黄色单元格中填写；其他单元格已锁定（无需密码即可撤销保护，但请不要改动题目和隐藏列）。\n" +
-		"2. 数字请填阿拉伯数字；金额的单位是万元，最多两位小数（5000 元填 0.5）；没有的填 0；选填题没有可留空。\n" +
-		"3. 带“时必填”的题目，只在条件成立时填写，否则留空。\n" +
-		"4. 填好后保存（保持 .xlsx 格式），把文件原样发给机器人：机器人会一次读取全部内容，显示汇总供您核对后提交；有错误时会逐格列出，改正后重新发送即可。\n" +
-		"5. 专题报告（正式文件）和活动照片请在对话中上传。"
-	if err := merge(row, notes, st.notes, 96); err != nil {
+	if err := writeTemplateNotes(f, st, row+2); err != nil {
 		return err
 	}
 
@@ -259,6 +196,94 @@ func writeTemplate(f *excelize.File, st *templateStyles, c *flows.Campaign, u *f
 		SelectLockedCells: true, SelectUnlockedCells: true,
 		FormatColumns: true, FormatRows: true, InsertRows: true,
 	})
+}
+
+// setTemplateCell sets a cell of the template's sheet and its style.
+func setTemplateCell(f *excelize.File, col, row int, v any, style int) error {
+	ref := cell(col, row)
+	if err := f.SetCellValue(TemplateSheet, ref, v); err != nil {
+		return err
+	}
+	return f.SetCellStyle(TemplateSheet, ref, ref, style)
+}
+
+// mergeTemplateRow writes text across the visible columns of a row of the
+// template's sheet, of height.
+func mergeTemplateRow(f *excelize.File, row int, text string, style int, height float64) error {
+	const sh = TemplateSheet
+	if err := setTemplateCell(f, colNumber, row, text, style); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sh, cell(colNumber, row), cell(colHint, row), style); err != nil {
+		return err
+	}
+	if err := f.MergeCell(sh, cell(colNumber, row), cell(colHint, row)); err != nil {
+		return err
+	}
+	return f.SetRowHeight(sh, row, height)
+}
+
+// writeTemplateTitle writes the title block (the campaign, the unit, the
+// deadline), the marker and the column titles.
+func writeTemplateTitle(f *excelize.File, st *templateStyles, c *flows.Campaign, u *flows.Unit, deadline string) error {
+	const sh = TemplateSheet
+	title := c.Title + " · 统计报表"
+	if err := mergeTemplateRow(f, 1, title, st.title, 30); err != nil {
+		return err
+	}
+	if err := f.SetCellStr(sh, cell(colID, 1), c.TemplateMarkerFor(u).String()); err != nil {
+		return err
+	}
+	info := "填报单位：（通用模板，任何单位均可使用；只填本单位类别适用的部分）"
+	if u != nil {
+		cat, _ := c.Category(u.Category)
+		info = "填报单位：" + u.Name + "　　单位类别：" + cat.Name
+	}
+	info += "　　截止时间：" + deadline
+	if c.Notice != "" {
+		info += "　　文号：" + c.Notice
+	}
+	if err := mergeTemplateRow(f, 2, info, st.info, 32); err != nil {
+		return err
+	}
+	headers := []string{"题号", "问题", "单位/类型", templateAnswerHeader, "说明"}
+	for i, h := range headers {
+		if err := setTemplateCell(f, i+1, templateTitleRows, h, st.header); err != nil {
+			return err
+		}
+	}
+	return f.SetRowHeight(sh, templateTitleRows, 22)
+}
+
+// writeTemplateForm writes a row per heading and question of the form and
+// returns the last row written.
+func writeTemplateForm(f *excelize.File, st *templateStyles, c *flows.Campaign, u *flows.Unit, answers map[string]flows.Answer) (int, error) {
+	row := templateTitleRows
+	for _, r := range c.TemplateRows(u, answers) {
+		row++
+		if r.Question == nil {
+			if err := mergeTemplateRow(f, row, r.Heading, st.section, 22); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err := writeQuestionRow(f, st, c, row, r); err != nil {
+			return 0, fmt.Errorf("row %d (%s): %w", row, r.Question.ID, err)
+		}
+	}
+	return row, nil
+}
+
+// writeTemplateNotes writes how to fill the template in at row, below the
+// form.
+func writeTemplateNotes(f *excelize.File, st *templateStyles, row int) error {
+	notes := "填写说明：\n" +
+		"1. 只在黄色单元格中填写；其他单元格已锁定（无需密码即可撤销保护，但请不要改动题目和隐藏列）。\n" +
+		"2. 数字请填阿拉伯数字；金额的单位是万元，最多两位小数（5000 元填 0.5）；没有的填 0；选填题没有可留空。\n" +
+		"3. 带“时必填”的题目，只在条件成立时填写，否则留空。\n" +
+		"4. 填好后保存（保持 .xlsx 格式），把文件原样发给机器人：机器人会一次读取全部内容，显示汇总供您核对后提交；有错误时会逐格列出，改正后重新发送即可。\n" +
+		"5. 专题报告（正式文件）和活动照片请在对话中上传。"
+	return mergeTemplateRow(f, row, notes, st.notes, 96)
 }
 
 // writeQuestionRow writes one question's row: its cells, the answer (if

@@ -211,6 +211,8 @@ func cell(col, row int) string {
 	return name
 }
 
+// writeSummary writes 汇总表: the header block, two rows of section and
+// column titles, and a row per unit with its figures.
 func writeSummary(f *excelize.File, st *styles, t *table) error {
 	if err := PrintSetup(f, SheetSummary, printSummary); err != nil {
 		return err
@@ -219,9 +221,7 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	if err != nil {
 		return err
 	}
-	o, c := t.o, t.o.Campaign
 	titles := t.summaryTitles()
-	nfixed, last := len(summaryFixed), len(titles)
 	// The figures' titles wrap in the bottom header row; the fixed ones
 	// (short) span both rows.
 	cols := Columns{Titles: titles, TitleLines: summaryTitleLines}
@@ -238,8 +238,28 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 2, YSplit: headerRows, TopLeftCell: cell(3, headerRows+1), ActivePane: "bottomRight"}); err != nil {
 		return err
 	}
+	if err := writeSummaryInfo(sw, st, t, len(titles)); err != nil {
+		return err
+	}
+	if err := writeSummaryHeader(sw, st, t, titles, &cols); err != nil {
+		return err
+	}
 
-	// The header block.
+	row := headerRows
+	err = t.summaryRows(func(kind rowKind, _ *flows.UnitOverview, values []any) error {
+		row++
+		return sw.SetRow(cell(1, row), st.cells(kind, values, &cols), rowOpts(&cols, values)...)
+	})
+	if err != nil {
+		return err
+	}
+	return sw.Flush()
+}
+
+// writeSummaryInfo writes the header block of 汇总表 over its last columns:
+// the campaign's title, notice and deadline, and the progress.
+func writeSummaryInfo(sw *excelize.StreamWriter, st *styles, t *table, last int) error {
+	o, c := t.o, t.o.Campaign
 	n := o.Count()
 	info := []string{
 		c.Title,
@@ -258,9 +278,14 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 			return err
 		}
 	}
+	return nil
+}
 
-	// Section titles over their figures, column titles under them; the
-	// fixed columns span both rows.
+// writeSummaryHeader writes the two title rows of 汇总表: section titles
+// over their figures, column titles under them; the fixed columns span both
+// rows.
+func writeSummaryHeader(sw *excelize.StreamWriter, st *styles, t *table, titles []string, cols *Columns) error {
+	nfixed, last := len(summaryFixed), len(titles)
 	sections := make([]any, last)
 	headers := make([]any, last)
 	for i, title := range titles {
@@ -270,19 +295,7 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 			sections[i] = excelize.Cell{StyleID: st.header, Value: title}
 		}
 	}
-	type span struct {
-		from, to int
-		title    string
-	}
-	var spans []span
-	for i, q := range t.numbers {
-		col := nfixed + i + 1
-		if i == 0 || q.Section != t.numbers[i-1].Section {
-			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
-			spans = append(spans, span{col, col, q.Section.Title})
-		}
-		spans[len(spans)-1].to = col
-	}
+	spans := summarySpans(t, sections, st)
 	// A section's title wraps if its figures are narrower than it.
 	sectionLines := 1
 	for _, s := range spans {
@@ -310,16 +323,29 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 			}
 		}
 	}
+	return nil
+}
 
-	row := headerRows
-	err = t.summaryRows(func(kind rowKind, _ *flows.UnitOverview, values []any) error {
-		row++
-		return sw.SetRow(cell(1, row), st.cells(kind, values, &cols), rowOpts(&cols, values)...)
-	})
-	if err != nil {
-		return err
+// summarySpan is a section's columns of figures in 汇总表.
+type summarySpan struct {
+	from, to int
+	title    string
+}
+
+// summarySpans finds the columns of each section's figures and puts the
+// section's title over its first one.
+func summarySpans(t *table, sections []any, st *styles) []summarySpan {
+	nfixed := len(summaryFixed)
+	var spans []summarySpan
+	for i, q := range t.numbers {
+		col := nfixed + i + 1
+		if i == 0 || q.Section != t.numbers[i-1].Section {
+			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
+			spans = append(spans, summarySpan{col, col, q.Section.Title})
+		}
+		spans[len(spans)-1].to = col
 	}
-	return sw.Flush()
+	return spans
 }
 
 func writeTexts(f *excelize.File, st *styles, t *table) error {
