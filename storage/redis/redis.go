@@ -732,7 +732,29 @@ func (s *Store) Bind(ctx context.Context, hash string, c flows.Contact, now time
 	return u, nil
 }
 
+// bind consumes the invite in up to bindAttempts rounds, each from a fresh
+// read of the invite.
 func (s *Store) bind(ctx context.Context, hash string, c flows.Contact, now time.Time) (flows.Unit, error) {
+	u, err := s.inviteUnit(ctx, hash)
+	if err != nil {
+		return flows.Unit{}, err
+	}
+	for range bindAttempts {
+		done, err := s.bindOnce(ctx, hash, c, u.ID, now)
+		if err != nil {
+			return flows.Unit{}, err
+		}
+		if done {
+			return u, nil
+		}
+	}
+	return flows.Unit{}, errors.New("invite keeps changing, gave up")
+}
+
+// inviteUnit finds the unit of the invite with this hash in the invite
+// registry; ErrNotFound for an unknown hash, ErrUnitRemoved if the unit is
+// removed.
+func (s *Store) inviteUnit(ctx context.Context, hash string) (flows.Unit, error) {
 	field, err := s.c.Get(ctx, inviteKey(hash)).Result()
 	if isNil(err) {
 		return flows.Unit{}, fmt.Errorf("invite: %w", flows.ErrNotFound)
@@ -754,96 +776,111 @@ func (s *Store) bind(ctx context.Context, hash string, c flows.Contact, now time
 		// unbinds the unit's contacts after marking it removed.
 		return flows.Unit{}, fmt.Errorf("unit %d: %w", unitID, flows.ErrUnitRemoved)
 	}
+	return u, nil
+}
+
+// bindOnce reads the invite and, if it can bind the contact, consumes it
+// with bindScript. It returns false when the invite changed under it (read
+// it again).
+func (s *Store) bindOnce(ctx context.Context, hash string, c flows.Contact, unitID int64, now time.Time) (bool, error) {
 	invites, contacts := unitKey(unitID, "invites"), unitKey(unitID, "contacts")
-	user := itoa(c.UserID)
-	for range bindAttempts {
-		old, err := s.c.HGet(ctx, invites, hash).Result()
-		if isNil(err) {
-			return flows.Unit{}, fmt.Errorf("invite: %w", flows.ErrNotFound)
-		}
-		if err != nil {
-			return flows.Unit{}, fmt.Errorf("read invite: %w", err)
-		}
-		var inv flows.Invite
-		if err := json.Unmarshal([]byte(old), &inv); err != nil {
-			return flows.Unit{}, fmt.Errorf("decode invite: %w", err)
-		}
-		if inv.UsedBy != 0 {
-			if inv.UsedBy != c.UserID {
-				return flows.Unit{}, flows.ErrInviteUsed
-			}
-			member, err := s.c.HExists(ctx, contacts, user).Result()
-			if err != nil {
-				return flows.Unit{}, fmt.Errorf("check contact: %w", err)
-			}
-			if !member {
-				return flows.Unit{}, flows.ErrInviteUsed
-			}
-			// The same Bind again; repair the pointer a crash may have left pending.
-			if err := s.c.Set(ctx, userKey(c.UserID), unitID, 0).Err(); err != nil {
-				return flows.Unit{}, fmt.Errorf("store contact index: %w", err)
-			}
-			return u, nil
-		}
-		if !inv.Revoked.IsZero() {
-			return flows.Unit{}, flows.ErrInviteRevoked
-		}
-		if !inv.Expires.IsZero() && !now.Before(inv.Expires) {
-			return flows.Unit{}, flows.ErrInviteExpired
-		}
-
-		claimed, err := s.claim(ctx, c.UserID, unitID)
-		if err != nil {
-			return flows.Unit{}, err
-		}
-
-		c.UnitID = unitID
-		if c.BoundAt.IsZero() {
-			c.BoundAt = now
-		}
-		contact, err := json.Marshal(c)
-		if err != nil {
-			return flows.Unit{}, fmt.Errorf("encode contact: %w", err)
-		}
-		used := inv
-		used.UsedBy, used.UsedAt = c.UserID, now
-		usedJSON, err := json.Marshal(used)
-		if err != nil {
-			return flows.Unit{}, fmt.Errorf("encode invite: %w", err)
-		}
-		handover := ""
-		if inv.Handover != 0 && inv.Handover != c.UserID {
-			handover = itoa(inv.Handover)
-		}
-		res, err := bindScript.Run(ctx, s.c, []string{invites, contacts},
-			hash, old, usedJSON, user, contact, handover).Text()
-		if err == nil && res != "ok" && res != "stale" {
-			err = fmt.Errorf("unexpected script reply %q", res)
-		}
-		if err != nil || res == "stale" {
-			if claimed {
-				// Release our pending claim; a claim made permanent by
-				// another Bind of this user to this unit stays.
-				if rerr := s.delIf(ctx, userKey(c.UserID), itoa(unitID), true); rerr != nil && err == nil {
-					err = fmt.Errorf("release contact index: %w", rerr)
-				}
-			}
-			if err != nil {
-				return flows.Unit{}, fmt.Errorf("consume invite: %w", err)
-			}
-			continue // the invite changed under us: read it again
-		}
-		if err := s.c.Set(ctx, userKey(c.UserID), unitID, 0).Err(); err != nil {
-			return flows.Unit{}, fmt.Errorf("store contact index: %w", err)
-		}
-		if handover != "" {
-			if err := s.delIf(ctx, userKey(inv.Handover), itoa(unitID), false); err != nil {
-				return flows.Unit{}, fmt.Errorf("remove handed-over contact index: %w", err)
-			}
-		}
-		return u, nil
+	old, err := s.c.HGet(ctx, invites, hash).Result()
+	if isNil(err) {
+		return false, fmt.Errorf("invite: %w", flows.ErrNotFound)
 	}
-	return flows.Unit{}, errors.New("invite keeps changing, gave up")
+	if err != nil {
+		return false, fmt.Errorf("read invite: %w", err)
+	}
+	var inv flows.Invite
+	if err := json.Unmarshal([]byte(old), &inv); err != nil {
+		return false, fmt.Errorf("decode invite: %w", err)
+	}
+	if inv.UsedBy != 0 {
+		return true, s.bindAgain(ctx, inv, contacts, c.UserID, unitID)
+	}
+	if !inv.Revoked.IsZero() {
+		return false, flows.ErrInviteRevoked
+	}
+	if !inv.Expires.IsZero() && !now.Before(inv.Expires) {
+		return false, flows.ErrInviteExpired
+	}
+
+	claimed, err := s.claim(ctx, c.UserID, unitID)
+	if err != nil {
+		return false, err
+	}
+	c.UnitID = unitID
+	if c.BoundAt.IsZero() {
+		c.BoundAt = now
+	}
+	contact, err := json.Marshal(c)
+	if err != nil {
+		return false, fmt.Errorf("encode contact: %w", err)
+	}
+	used := inv
+	used.UsedBy, used.UsedAt = c.UserID, now
+	usedJSON, err := json.Marshal(used)
+	if err != nil {
+		return false, fmt.Errorf("encode invite: %w", err)
+	}
+	handover := ""
+	if inv.Handover != 0 && inv.Handover != c.UserID {
+		handover = itoa(inv.Handover)
+	}
+	res, err := bindScript.Run(ctx, s.c, []string{invites, contacts},
+		hash, old, usedJSON, itoa(c.UserID), contact, handover).Text()
+	if err == nil && res != "ok" && res != "stale" {
+		err = fmt.Errorf("unexpected script reply %q", res)
+	}
+	if err != nil || res == "stale" {
+		return false, s.bindFailed(ctx, c.UserID, unitID, claimed, err)
+	}
+	if err := s.c.Set(ctx, userKey(c.UserID), unitID, 0).Err(); err != nil {
+		return false, fmt.Errorf("store contact index: %w", err)
+	}
+	if handover != "" {
+		if err := s.delIf(ctx, userKey(inv.Handover), itoa(unitID), false); err != nil {
+			return false, fmt.Errorf("remove handed-over contact index: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// bindAgain answers a Bind of an invite already used: ErrInviteUsed unless
+// the same user used it and is still a contact of the unit, which is the
+// same Bind again.
+func (s *Store) bindAgain(ctx context.Context, inv flows.Invite, contacts string, userID, unitID int64) error {
+	if inv.UsedBy != userID {
+		return flows.ErrInviteUsed
+	}
+	member, err := s.c.HExists(ctx, contacts, itoa(userID)).Result()
+	if err != nil {
+		return fmt.Errorf("check contact: %w", err)
+	}
+	if !member {
+		return flows.ErrInviteUsed
+	}
+	// The same Bind again; repair the pointer a crash may have left pending.
+	if err := s.c.Set(ctx, userKey(userID), unitID, 0).Err(); err != nil {
+		return fmt.Errorf("store contact index: %w", err)
+	}
+	return nil
+}
+
+// bindFailed undoes a round of Bind whose script failed (err) or found the
+// invite changed (err nil, so that the caller reads it again).
+func (s *Store) bindFailed(ctx context.Context, userID, unitID int64, claimed bool, err error) error {
+	if claimed {
+		// Release our pending claim; a claim made permanent by
+		// another Bind of this user to this unit stays.
+		if rerr := s.delIf(ctx, userKey(userID), itoa(unitID), true); rerr != nil && err == nil {
+			err = fmt.Errorf("release contact index: %w", rerr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("consume invite: %w", err)
+	}
+	return nil
 }
 
 // claim points the user's index at the unit for the duration of a Bind.
