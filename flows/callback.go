@@ -40,7 +40,7 @@ func data(rev int64, verb, arg string) string {
 }
 
 // optData is the data of an option button. Ids are short (question ids ≤
-// 32 bytes, option ids ≤ 16, checked by the loader), so it fits 64 bytes
+// 32 bytes, option ids ≤ 16, checked by ParseCampaign), so it fits 64 bytes
 // for any revision below 10¹⁰; past that it falls back to the option id
 // alone, which only acts while the revision is current.
 func optData(rev int64, q *Question, optID string) string {

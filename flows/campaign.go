@@ -36,7 +36,7 @@ type Campaign struct {
 	Sections   []Section  `yaml:"sections"`
 	Schedule   Schedule   `yaml:"schedule"`
 
-	// Filled in by Load.
+	// Filled in by ParseCampaign.
 	Location  *time.Location `yaml:"-"`
 	Deadline  time.Time      `yaml:"-"`
 	questions []*Question
@@ -83,8 +83,8 @@ type Question struct {
 	// /summary's totals (every number is in the export).
 	Key bool `yaml:"key"`
 
-	Section *Section `yaml:"-"` // filled in by Load
-	Index   int      `yaml:"-"` // position in the whole form, filled in by Load
+	Section *Section `yaml:"-"` // filled in by ParseCampaign
+	Index   int      `yaml:"-"` // position in the whole form, filled in by ParseCampaign
 	cond    *cond    // parsed When
 }
 

@@ -51,6 +51,8 @@ type Problem struct {
 	Msg  string
 }
 
+// String is the problem as the admin sees it: 第 n 行：msg, or msg alone
+// when it concerns the whole file.
 func (p Problem) String() string {
 	if p.Line == 0 {
 		return p.Msg
@@ -61,6 +63,7 @@ func (p Problem) String() string {
 // ProblemsError lists every problem found in a campaign file.
 type ProblemsError []Problem
 
+// Error lists the problems, one a line.
 func (e ProblemsError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d problem(s) in campaign file:", len(e))

@@ -138,6 +138,7 @@ const (
 	Busy
 )
 
+// String names the state, for logs and test failures.
 func (s ClaimState) String() string {
 	switch s {
 	case Claimed:

@@ -92,20 +92,20 @@ type Store interface {
 	Setting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
 
-	// Seen records a processed update id that touched no unit (commands,
-	// binds); it returns false if the id was already recorded. Ids older
-	// than a few days may be forgotten. The bot records an update only
-	// after its effects are stored, and checks Processed before handling a
-	// command, so a redelivered command is not applied twice.
+	// Seen records a processed update id that touched no unit; it returns
+	// false if the id was already recorded. Ids older than a few days may
+	// be forgotten. (The bot no longer calls it: a command runs once
+	// through Claim and Commit, a unit's update through Apply's UpdateID.)
 	Seen(ctx context.Context, updateID int64) (first bool, err error)
 	// Processed reports whether Seen recorded the id (without recording it).
 	Processed(ctx context.Context, updateID int64) (bool, error)
 
-	// Once is a marker for exactly-once work (a reminder to one unit in one
-	// round): it returns true to the first caller for key, false after.
+	// Once is a marker for exactly-once work: it returns true to the first
+	// caller for key, false after. (The bot's reminders need a marker with
+	// two states, being sent and sent, and use Lock instead.)
 	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Lock takes a lock (key, token) for ttl; Unlock releases it only if the
-	// token still holds it.
+	// token still holds it. Taking it again with the same token extends it.
 	Lock(ctx context.Context, key, token string, ttl time.Duration) (bool, error)
 	Unlock(ctx context.Context, key, token string) error
 

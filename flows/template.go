@@ -309,9 +309,9 @@ type TemplateCell struct {
 type CellFault int
 
 const (
-	CellOK         CellFault = iota
-	CellNoValue              // a formula without a computed (cached) value
-	CellErrorValue           // a formula whose value is an error: #DIV/0!, #VALUE!…
+	CellOK         CellFault = iota // the value can be used
+	CellNoValue                     // a formula without a computed (cached) value
+	CellErrorValue                  // a formula whose value is an error: #DIV/0!, #VALUE!…
 )
 
 // TemplateSheet is what the workbook reader found in an uploaded template:

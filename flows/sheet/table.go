@@ -1,6 +1,9 @@
 // Package sheet writes the office's export of a campaign — the 报表 a clerk
 // would otherwise type up by hand — as an Excel workbook (excelize) or a
-// CSV file. It renders a flows.Overview and does no other I/O.
+// CSV file, from a flows.Overview and the text answers a TextSource gives;
+// it also writes a unit's fill-in template (WriteTemplate) and reads a
+// filled one back (ReadTemplate). It reads and writes only the bytes and
+// writers it is given.
 package sheet
 
 import (

@@ -2,9 +2,10 @@
 // for a single machine and a single process.
 //
 // Every method is one bbolt transaction, so every method is atomic and
-// bbolt's single writer serialises all changes. Values are JSON, drafts
-// CBOR (see storage/internal/codec); keys of ids
-// are 8-byte big-endian with the sign bit flipped, so they sort numerically.
+// bbolt's single writer serialises all changes. Units, invites, contacts
+// and reports are stored as JSON, drafts and outbox messages as CBOR (see
+// storage/internal/codec); keys of ids are 8-byte big-endian with the sign
+// bit flipped, so they sort numerically.
 //
 // Buckets:
 //

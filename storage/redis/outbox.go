@@ -412,8 +412,6 @@ func (s *Store) readOutboxes(ctx context.Context, keys []string) ([]flows.Outgoi
 	return msgs, nil
 }
 
-// Delivered removes the messages from their out hashes in one pipeline;
-// ids that are unknown or not ours are ignored.
 // deliveredScript removes delivered messages from several out hashes
 // (standalone Redis only: the keys are of many slots).
 // KEYS: the hashes. ARGV: how many ids each hash has, then the ids in the
@@ -431,6 +429,10 @@ end
 return 0
 `)
 
+// Delivered removes the messages from their out hashes in one round trip:
+// one script on a standalone server (deliveredScript), one pipeline of
+// HDELs on a Cluster, whose hashes are on many slots. Ids that are unknown
+// or not ours are ignored.
 func (s *Store) Delivered(ctx context.Context, ids []string) error {
 	byKey := map[string][]string{}
 	var order []string

@@ -89,7 +89,8 @@
 //     look; see dirtyMarks for why no message written is missed.
 //   - Outbox(true) scans for rb:{*}:out (on every master of a Cluster) and
 //     reads the hashes: a list, not a snapshot.
-//   - Delivered deletes from the out hashes in one pipeline.
+//   - Delivered deletes from the out hashes in one round trip: one script
+//     on a standalone server, one pipeline on a Cluster.
 package redis
 
 import (
@@ -1121,9 +1122,10 @@ func (s *Store) Drafts(ctx context.Context) ([]flows.Draft, error) {
 //
 // KEYS: draft, seen, contacts, reports, out.
 // ARGV: from rev, update id ("0": no dedupe), user id ("0": no contact
-// check), draft JSON, report JSON ("" if none), op (unique to the call), now
-// in ms, exclusive lower bound of the ids to keep ("(<ms>"), seenKeep in ms,
-// then an id and an encoded message per outbox message.
+// check), the encoded draft (storage/internal/codec), report JSON ("" if
+// none), op (unique to the call), now in ms, exclusive lower bound of the
+// ids to keep ("(<ms>"), seenKeep in ms, then an id and an encoded message
+// per outbox message.
 //
 // The first check makes a second run of the same call (a go-redis retry)
 // answer 'ok' instead of 'duplicate' or 'conflict', and write nothing
