@@ -38,7 +38,32 @@ func (p configProblems) Error() string {
 // loadConfig reads the environment. It returns every problem it finds, not
 // just the first.
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
+	c := readConfig(getenv)
+	var probs configProblems
+	probs = append(probs, c.checkTelegram()...)
+	ids, idProbs := parseAdminIDs(getenv("ADMIN_IDS"))
+	c.AdminIDs, probs = ids, append(probs, idProbs...)
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	probs = append(probs, c.checkWebhook()...)
+	probs = append(probs, c.checkLogging()...)
+	probs = append(probs, c.readLimits(getenv)...)
+	probs = append(probs, c.readOutageRetry(getenv)...)
+	if len(probs) > 0 {
+		return c, probs
+	}
+	return c, nil
+}
+
+// readConfig reads the plain settings, with the defaults of the limits
+// and the outage retry.
+func readConfig(getenv func(string) string) config {
+	return config{
 		Token:         strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN")),
 		APIURL:        strings.TrimSpace(getenv("TELEGRAM_API_URL")),
 		RedisURL:      strings.TrimSpace(getenv("REDIS_URL")),
@@ -52,6 +77,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Limits:        bot.DefaultLimits(),
 		OutageRetry:   10 * time.Minute,
 	}
+}
+
+// checkTelegram checks the bot token and the Bot API's URL (default
+// bot.DefaultAPIURL).
+func (c *config) checkTelegram() configProblems {
 	var probs configProblems
 	if c.Token == "" {
 		probs = append(probs, "TELEGRAM_BOT_TOKEN is required (get one from @BotFather)")
@@ -63,27 +93,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		probs = append(probs, fmt.Sprintf("TELEGRAM_API_URL %q is not an http(s) URL", c.APIURL))
 	}
-	if v := strings.TrimSpace(getenv("ADMIN_IDS")); v != "" {
-		for _, f := range strings.Split(v, ",") {
-			f = strings.TrimSpace(f)
-			if f == "" {
-				continue
-			}
-			id, err := strconv.ParseInt(f, 10, 64)
-			if err != nil || id <= 0 {
-				probs = append(probs, fmt.Sprintf("ADMIN_IDS: %q is not a numeric Telegram user id", f))
-				continue
-			}
-			c.AdminIDs = append(c.AdminIDs, id)
+	return probs
+}
+
+// parseAdminIDs reads ADMIN_IDS, a comma-separated list of user ids.
+func parseAdminIDs(v string) ([]int64, configProblems) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	var ids []int64
+	var probs configProblems
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
 		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 {
+			probs = append(probs, fmt.Sprintf("ADMIN_IDS: %q is not a numeric Telegram user id", f))
+			continue
+		}
+		ids = append(ids, id)
 	}
-	if c.DataDir == "" {
-		c.DataDir = "./data"
-	}
-	c.DataDir = filepath.Clean(c.DataDir)
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = ":8080"
-	}
+	return ids, probs
+}
+
+// checkWebhook checks WEBHOOK_URL and WEBHOOK_SECRET.
+func (c *config) checkWebhook() configProblems {
+	var probs configProblems
 	if c.WebhookURL != "" {
 		u, err := url.Parse(c.WebhookURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
@@ -96,6 +134,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.WebhookSecret != "" && !validSecret(c.WebhookSecret) {
 		probs = append(probs, "WEBHOOK_SECRET must be 1–256 characters of A-Z a-z 0-9 _ -")
 	}
+	return probs
+}
+
+// checkLogging checks LOG_FORMAT and LOG_LEVEL.
+func (c *config) checkLogging() configProblems {
+	var probs configProblems
 	switch c.LogFormat {
 	case "", "text", "json":
 	default:
@@ -106,6 +150,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		probs = append(probs, fmt.Sprintf("LOG_LEVEL %q: use debug, info, warn or error", c.LogLevel))
 	}
+	return probs
+}
+
+// readLimits reads the SEND_RATE_* limits over the defaults.
+func (c *config) readLimits(getenv func(string) string) configProblems {
+	var probs configProblems
 	for _, l := range []struct {
 		name string
 		dst  *float64
@@ -125,18 +175,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		*l.dst = f
 	}
-	if v := strings.TrimSpace(getenv("STORE_OUTAGE_RETRY")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second || d > 23*time.Hour {
-			probs = append(probs, fmt.Sprintf("STORE_OUTAGE_RETRY %q: a duration from 1s to 23h, e.g. 10m (Telegram keeps updates 24 hours)", v))
-		} else {
-			c.OutageRetry = d
-		}
+	return probs
+}
+
+// readOutageRetry reads STORE_OUTAGE_RETRY over the default.
+func (c *config) readOutageRetry(getenv func(string) string) configProblems {
+	v := strings.TrimSpace(getenv("STORE_OUTAGE_RETRY"))
+	if v == "" {
+		return nil
 	}
-	if len(probs) > 0 {
-		return c, probs
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 23*time.Hour {
+		return configProblems{fmt.Sprintf("STORE_OUTAGE_RETRY %q: a duration from 1s to 23h, e.g. 10m (Telegram keeps updates 24 hours)", v)}
 	}
-	return c, nil
+	c.OutageRetry = d
+	return nil
 }
 
 func validSecret(s string) bool {

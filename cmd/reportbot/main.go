@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "validate":
 		return validate(args, stdout, stderr)
 	case "demo":
-		return demo(ctx, args, getenv, stdout, stderr)
+		return runDemo(ctx, args, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, args, getenv, stdout, stderr)
 	case "run":

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bytes"
@@ -25,18 +25,18 @@ import (
 // conversations; only the roster and the invites are written to the store
 // directly, as the admin's /import and /invites would.
 
-// settingDemoSeeded marks a store the demo has seeded (a kept DATA_DIR).
-const settingDemoSeeded = "demo:seeded"
+// settingSeeded marks a store the demo has seeded (a kept DATA_DIR).
+const settingSeeded = "demo:seeded"
 
-// demoLeftUnbound are left without a contact, so that /invites and the invite
+// unboundUnits are left without a contact, so that /invites and the invite
 // links have something to show.
 // The names as the roster spells them; the store keeps them normalised
 // (flows.NormalizeName: full-width parentheses become half-width).
-var demoLeftUnbound = map[string]bool{"市科协": true, "示例企业乙（民营中型）": true, "驻吕某部": true}
+var unboundUnits = map[string]bool{"市科协": true, "示例企业乙（民营中型）": true, "驻吕某部": true}
 
-// leftUnbound reports whether a stored unit is one of demoLeftUnbound.
+// leftUnbound reports whether a stored unit is one of unboundUnits.
 func leftUnbound(stored string) bool {
-	for name := range demoLeftUnbound {
+	for name := range unboundUnits {
 		if n, err := flows.NormalizeName(name); err == nil && n == stored {
 			return true
 		}
@@ -44,56 +44,56 @@ func leftUnbound(stored string) bool {
 	return false
 }
 
-// demoSubmitted have submitted when the demo starts; demoHalfDone is half
+// submittedUnits have submitted when the demo starts; halfDoneUnit is half
 // filled in.
-var demoSubmitted = []string{"孝义市双拥工作领导小组", "汾阳市双拥工作领导小组", "市民政局", "市总工会", "吕梁军分区"}
+var submittedUnits = []string{"孝义市双拥工作领导小组", "汾阳市双拥工作领导小组", "市民政局", "市总工会", "吕梁军分区"}
 
-const demoHalfDone = "文水县双拥工作领导小组"
+const halfDoneUnit = "文水县双拥工作领导小组"
 
-// demoNames are the seeded contacts' names, by unit id.
-var demoNames = []string{
+// contactNames are the seeded contacts' names, by unit id.
+var contactNames = []string{
 	"王晓明", "李红梅", "张建军", "刘志强", "陈丽华", "杨帆", "赵磊", "黄海燕", "周斌", "吴静",
 	"徐文博", "孙丽", "马俊", "朱晓燕", "胡军", "郭敏", "何涛", "高峰", "林霞", "罗勇",
 	"郑颖", "梁超", "谢娜", "宋伟", "唐敏", "许亮", "韩雪", "冯刚", "邓琳", "曹阳",
 	"彭辉", "曾珍", "田野", "董洁", "袁斌", "潘婷", "蒋涛", "蔡明", "贾瑞", "白杨",
 }
 
-// demoGuestNames name the people who open an invite link on the page.
-var demoGuestNames = []string{"刘洋", "陈静", "李娜", "张伟", "王芳", "杨磊", "赵丹", "孙强"}
+// guestNames name the people who open an invite link on the page.
+var guestNames = []string{"刘洋", "陈静", "李娜", "张伟", "王芳", "杨磊", "赵丹", "孙强"}
 
-// demoContact is the seeded contact of a unit.
-func demoContact(u flows.Unit) telegramtest.User {
-	return telegramtest.User{ID: demoContactBase + u.ID, FirstName: demoNames[int(u.ID-1)%len(demoNames)]}
+// seededContact is the seeded contact of a unit.
+func seededContact(u flows.Unit) telegramtest.User {
+	return telegramtest.User{ID: contactBase + u.ID, FirstName: contactNames[int(u.ID-1)%len(contactNames)]}
 }
 
 // seed prepares a fresh store, or makes the people of a kept one known to
 // the fake again.
-func (d *demoServer) seed(ctx context.Context) error {
+func (d *Server) seed(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := d.tg.WaitFor(ctx, func() bool { return d.tg.Polling() > 0 }); err != nil {
 		return fmt.Errorf("the bot does not poll: %w", err)
 	}
-	d.tg.AddUser(demoAdmin)
-	d.tg.AddUser(demoMember)
-	d.tg.AddGroup(demoGroup)
+	d.tg.AddUser(adminUser)
+	d.tg.AddUser(memberUser)
+	d.tg.AddGroup(officeGroup)
 	st := d.svc.Store
-	_, err := st.Setting(ctx, settingDemoSeeded)
+	_, err := st.Setting(ctx, settingSeeded)
 	switch {
 	case err == nil:
 		return d.restore(ctx)
 	case !errors.Is(err, flows.ErrNotFound):
-		return fmt.Errorf("load %s: %w", settingDemoSeeded, err)
+		return fmt.Errorf("load %s: %w", settingSeeded, err)
 	}
 
-	d.tg.SendText(demoAdmin, demoGroup, "/setgroup")
-	d.tg.SendText(demoAdmin, demoAdmin.Chat(), "/start")
+	d.tg.SendText(adminUser, officeGroup, "/setgroup")
+	d.tg.SendText(adminUser, adminUser.Chat(), "/start")
 
 	existing, err := st.Units(ctx)
 	if err != nil {
 		return fmt.Errorf("list units: %w", err)
 	}
-	roster, err := demoFiles.ReadFile("demo/units.csv")
+	roster, err := files.ReadFile("units.csv")
 	if err != nil {
 		return err
 	}
@@ -118,11 +118,11 @@ func (d *demoServer) seed(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		inv.CreatedBy = demoAdminID
+		inv.CreatedBy = adminID
 		if err := st.PutInvite(ctx, inv); err != nil {
 			return fmt.Errorf("store invite of unit %d: %w", u.ID, err)
 		}
-		c := demoContact(u)
+		c := seededContact(u)
 		d.remember(c)
 		d.tg.AddUser(c)
 		d.tg.SendText(c, c.Chat(), "/start "+token)
@@ -130,24 +130,24 @@ func (d *demoServer) seed(ctx context.Context) error {
 	if err := d.settle(ctx); err != nil {
 		return err
 	}
-	for _, name := range demoSubmitted {
+	for _, name := range submittedUnits {
 		if u, ok := byName[name]; ok {
-			if err := d.fill(ctx, u, demoContact(u), 0); err != nil {
+			if err := d.fill(ctx, u, seededContact(u), 0); err != nil {
 				return err
 			}
 		}
 	}
-	if u, ok := byName[demoHalfDone]; ok {
-		if err := d.fill(ctx, u, demoContact(u), 12); err != nil {
+	if u, ok := byName[halfDoneUnit]; ok {
+		if err := d.fill(ctx, u, seededContact(u), 12); err != nil {
 			return err
 		}
 	}
-	return st.PutSetting(ctx, settingDemoSeeded, d.clock.Now().Format(time.RFC3339))
+	return st.PutSetting(ctx, settingSeeded, d.clock.Now().Format(time.RFC3339))
 }
 
 // restore makes the contacts of a kept store known to the fake, so that the
 // bot can write to them and the page can be them.
-func (d *demoServer) restore(ctx context.Context) error {
+func (d *Server) restore(ctx context.Context) error {
 	st := d.svc.Store
 	units, err := st.Units(ctx)
 	if err != nil {
@@ -172,7 +172,7 @@ func (d *demoServer) restore(ctx context.Context) error {
 
 // settle waits until the bot has handled every update sent so far and
 // delivered what it said.
-func (d *demoServer) settle(ctx context.Context) error {
+func (d *Server) settle(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := d.tg.WaitFor(ctx, func() bool { return d.tg.PendingUpdates() == 0 }); err != nil {
@@ -187,7 +187,7 @@ func (d *demoServer) settle(ctx context.Context) error {
 // fill answers a unit's form as its contact c would, through the fake:
 // upTo questions, or (upTo 0) all of them, then submits. The figures are
 // made up but differ from unit to unit.
-func (d *demoServer) fill(ctx context.Context, u flows.Unit, c telegramtest.User, upTo int) error {
+func (d *Server) fill(ctx context.Context, u flows.Unit, c telegramtest.User, upTo int) error {
 	st := d.svc.Store
 	d.tg.SendText(c, c.Chat(), "/report")
 	if err := d.settle(ctx); err != nil {
@@ -228,7 +228,7 @@ func (d *demoServer) fill(ctx context.Context, u flows.Unit, c telegramtest.User
 
 // answer answers question q (plainly, with zero, when the first answer was
 // refused).
-func (d *demoServer) answer(ctx context.Context, c telegramtest.User, u flows.Unit, dr flows.Draft, q *flows.Question, plain bool) error {
+func (d *Server) answer(ctx context.Context, c telegramtest.User, u flows.Unit, dr flows.Draft, q *flows.Question, plain bool) error {
 	if q == nil {
 		return fmt.Errorf("unknown question %q", dr.Cursor)
 	}
@@ -236,7 +236,7 @@ func (d *demoServer) answer(ctx context.Context, c telegramtest.User, u flows.Un
 		d.tg.SendText(c, c.Chat(), text)
 		return d.settle(ctx)
 	}
-	h := demoHash(u.Name + "/" + q.ID)
+	h := nameHash(u.Name + "/" + q.ID)
 	switch q.Type {
 	case flows.TypeInteger:
 		v := int64(h % 12)
@@ -279,10 +279,10 @@ func (d *demoServer) answer(ctx context.Context, c telegramtest.User, u flows.Un
 		}
 		return d.pressLabel(ctx, c, "完成")
 	case flows.TypeDocument:
-		d.tg.Upload(c, c.ID, u.Name+"双拥工作专题报告.pdf", "application/pdf", demoPDF(u.Name))
+		d.tg.Upload(c, c.ID, u.Name+"双拥工作专题报告.pdf", "application/pdf", samplePDF(u.Name))
 		return d.settle(ctx)
 	case flows.TypePhotos:
-		d.tg.UploadPhoto(c, c.ID, demoPhoto(h))
+		d.tg.UploadPhoto(c, c.ID, samplePhoto(h))
 		if err := d.settle(ctx); err != nil {
 			return err
 		}
@@ -293,7 +293,7 @@ func (d *demoServer) answer(ctx context.Context, c telegramtest.User, u flows.Un
 
 // pressLabel presses, as c, the button whose text starts with label on the
 // newest bot message in c's chat that has one.
-func (d *demoServer) pressLabel(ctx context.Context, c telegramtest.User, label string) error {
+func (d *Server) pressLabel(ctx context.Context, c telegramtest.User, label string) error {
 	msgs := d.tg.Messages(c.ID)
 	for i := len(msgs) - 1; i >= 0; i-- {
 		for _, b := range msgs[i].Buttons() {
@@ -308,15 +308,15 @@ func (d *demoServer) pressLabel(ctx context.Context, c telegramtest.User, label 
 	return fmt.Errorf("no button %q in the chat of user %d", label, c.ID)
 }
 
-func demoHash(s string) uint32 {
+func nameHash(s string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(s))
 	return h.Sum32()
 }
 
-// demoPDF is a one-page PDF standing in for a unit's signed report.
-func demoPDF(unit string) []byte {
-	title := fmt.Sprintf("Lvliang double-support report, unit %08x (reportbot demo)", demoHash(unit))
+// samplePDF is a one-page PDF standing in for a unit's signed report.
+func samplePDF(unit string) []byte {
+	title := fmt.Sprintf("Lvliang double-support report, unit %08x (reportbot demo)", nameHash(unit))
 	content := "BT /F1 16 Tf 60 770 Td (" + title + ") Tj ET"
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
@@ -341,8 +341,8 @@ func demoPDF(unit string) []byte {
 	return b.Bytes()
 }
 
-// demoPhoto is a small picture standing in for an activity photo.
-func demoPhoto(seed uint32) []byte {
+// samplePhoto is a small picture standing in for an activity photo.
+func samplePhoto(seed uint32) []byte {
 	const w, h = 480, 320
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	base := color.RGBA{R: 200, G: uint8(40 + seed%60), B: uint8(40 + seed/7%60), A: 255}

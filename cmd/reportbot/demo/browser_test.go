@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -40,15 +40,15 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// TestDemoInBrowser drives the demo page in headless Chromium with two
+// TestInBrowser drives the demo page in headless Chromium with two
 // tabs: a unit's contact fills in the real form through the page's buttons,
 // text box and file picker and submits; the office group's tab shows the
 // post; /export there yields an XLSX, downloaded through the page's link.
 // Screenshots of both tabs go to the test's artifact folder (kept with
 // go test -artifacts).
-func TestDemoInBrowser(t *testing.T) {
+func TestInBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
-	r := startDemo(t)
+	r := mustStart(t)
 	contactKey := r.personKey(t, "离石区双拥工作领导小组")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
@@ -112,7 +112,7 @@ func TestDemoInBrowser(t *testing.T) {
 
 	b := &pageDriver{t: t, camp: r.camp}
 	pdf := filepath.Join(t.TempDir(), "离石区双拥工作专题报告.pdf")
-	if err := os.WriteFile(pdf, demoPDF("离石区"), 0o600); err != nil {
+	if err := os.WriteFile(pdf, samplePDF("离石区"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b.fillForm(contactTab, pdf)

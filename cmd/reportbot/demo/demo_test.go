@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bufio"
@@ -20,34 +20,52 @@ import (
 	"reportbot/flows"
 )
 
-// demoStart is the demo clock's start in the tests: a Monday morning, so
-// that the deadline is Monday two weeks later, 18:00.
-var demoStart = time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+// syncBuffer is a bytes.Buffer that the demo and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
 
-// runningDemo is a demo started by startDemo.
-type runningDemo struct {
-	*demoServer
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testStart is the demo clock's start in the tests: a Monday morning, so
+// that the deadline is Monday two weeks later, 18:00.
+var testStart = time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+// running is a demo started by mustStart.
+type running struct {
+	*Server
 	stdout *syncBuffer
 	logs   *syncBuffer
 	bodies *syncBuffer // every API answer read by the test, to look for the token
 }
 
-// startDemo runs the demo on a free port with the test clock and stops it
-// when the test ends: runDemo must return nil and remove its folder.
-func startDemo(t *testing.T) *runningDemo {
+// mustStart runs the demo on a free port with the test clock and stops it
+// when the test ends: run must return nil and remove its folder.
+func mustStart(t *testing.T) *running {
 	t.Helper()
-	r := &runningDemo{stdout: &syncBuffer{}, logs: &syncBuffer{}, bodies: &syncBuffer{}}
+	r := &running{stdout: &syncBuffer{}, logs: &syncBuffer{}, bodies: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *demoServer, 1)
+	ready := make(chan *Server, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- runDemo(ctx, demoConfig{Addr: "127.0.0.1:0", Start: demoStart, Ready: func(d *demoServer) { ready <- d }}, r.stdout, r.logs)
+		done <- run(ctx, config{Addr: "127.0.0.1:0", Start: testStart, Serve: serveForTest, Ready: func(d *Server) { ready <- d }}, r.stdout, r.logs)
 	}()
 	select {
-	case r.demoServer = <-ready:
+	case r.Server = <-ready:
 	case err := <-done:
 		cancel()
-		t.Fatalf("runDemo returned early: %v\nstdout:\n%s\nlogs:\n%s", err, r.stdout, r.logs)
+		t.Fatalf("run returned early: %v\nstdout:\n%s\nlogs:\n%s", err, r.stdout, r.logs)
 	case <-time.After(60 * time.Second):
 		cancel()
 		t.Fatalf("the demo did not start; logs:\n%s", r.logs)
@@ -57,7 +75,7 @@ func startDemo(t *testing.T) *runningDemo {
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("runDemo returned %v; logs:\n%s", err, r.logs)
+				t.Errorf("run returned %v; logs:\n%s", err, r.logs)
 			}
 		case <-time.After(30 * time.Second):
 			t.Errorf("the demo did not stop in time")
@@ -74,7 +92,7 @@ func startDemo(t *testing.T) *runningDemo {
 
 // call makes a request of the demo's API and decodes the JSON answer into
 // out (if not nil); it returns the status.
-func (r *runningDemo) call(t *testing.T, method, path string, body any, out any) int {
+func (r *running) call(t *testing.T, method, path string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	ctype := ""
@@ -131,10 +149,10 @@ func uploadBody(t *testing.T, as, name string, content []byte) *multipartBody {
 	return b
 }
 
-// demoPersonKey returns the key of the first contact of unit.
-func (r *runningDemo) personKey(t *testing.T, unit string) string {
+// personKey returns the key of the first contact of unit.
+func (r *running) personKey(t *testing.T, unit string) string {
 	t.Helper()
-	var ps demoPeople
+	var ps people
 	if code := r.call(t, "GET", "/api/people", nil, &ps); code != http.StatusOK {
 		t.Fatalf("GET /api/people = %d", code)
 	}
@@ -160,7 +178,7 @@ type stream struct {
 	cancel context.CancelFunc
 }
 
-func (r *runningDemo) stream(t *testing.T, as string) *stream {
+func (r *running) stream(t *testing.T, as string) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", r.url+"/api/events?as="+as, nil)
@@ -219,11 +237,11 @@ func (s *stream) next(name string, match func(data string) bool) string {
 }
 
 // message waits for a message event whose text contains substr.
-func (s *stream) message(substr string) demoMessage {
+func (s *stream) message(substr string) message {
 	s.t.Helper()
-	var m demoMessage
+	var m message
 	data := s.next("message", func(data string) bool {
-		m = demoMessage{}
+		m = message{}
 		_ = json.Unmarshal([]byte(data), &m)
 		return strings.Contains(m.Text+m.Caption, substr) || m.File != nil && strings.Contains(m.File.Name, substr)
 	})
@@ -232,9 +250,9 @@ func (s *stream) message(substr string) demoMessage {
 }
 
 type snapshot struct {
-	Person   demoPerson     `json:"person"`
-	Messages []demoMessage  `json:"messages"`
-	Clock    demoClockState `json:"clock"`
+	Person   person     `json:"person"`
+	Messages []message  `json:"messages"`
+	Clock    clockState `json:"clock"`
 }
 
 func (s *stream) snapshot() snapshot {
@@ -246,7 +264,7 @@ func (s *stream) snapshot() snapshot {
 	return snap
 }
 
-func findButton(msgs []demoMessage, label string) (int, demoButton, bool) {
+func findButton(msgs []message, label string) (int, button, bool) {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		for _, row := range msgs[i].Buttons {
 			for _, b := range row {
@@ -256,22 +274,22 @@ func findButton(msgs []demoMessage, label string) (int, demoButton, bool) {
 			}
 		}
 	}
-	return 0, demoButton{}, false
+	return 0, button{}, false
 }
 
-// TestDemoAPI drives the demo's JSON API without a browser: the seeded
+// TestAPI drives the demo's JSON API without a browser: the seeded
 // campaign, the people, a chat as a stream, typing, pressing, uploading
 // and downloading, an invite link opened by a new person, and the time
 // machine firing a reminder round and a digest.
-func TestDemoAPI(t *testing.T) {
-	r := startDemo(t)
+func TestAPI(t *testing.T) {
+	r := mustStart(t)
 	if !strings.Contains(r.stdout.String(), r.url) {
 		t.Errorf("the demo did not print its address %s:\n%s", r.url, r.stdout)
 	}
 
 	// Who one can be: the admin, the office group, a contact of every
 	// unit but the three left unbound; five reports in, one half done.
-	var ps demoPeople
+	var ps people
 	if code := r.call(t, "GET", "/api/people", nil, &ps); code != http.StatusOK {
 		t.Fatalf("GET /api/people = %d", code)
 	}
@@ -289,8 +307,8 @@ func TestDemoAPI(t *testing.T) {
 	if roles["admin"] != 1 || roles["office"] != 1 || roles["contact"] != 34 || len(ps.Unbound) != 3 {
 		t.Errorf("people: roles %v, %d unbound; want 1 admin, 1 office, 34 contacts, 3 unbound", roles, len(ps.Unbound))
 	}
-	if done != len(demoSubmitted) || filling != 1 {
-		t.Errorf("seeded reports: %d submitted, %d in progress; want %d and 1", done, filling, len(demoSubmitted))
+	if done != len(submittedUnits) || filling != 1 {
+		t.Errorf("seeded reports: %d submitted, %d in progress; want %d and 1", done, filling, len(submittedUnits))
 	}
 
 	// The office group: the /setgroup answer and a post per submission.
@@ -302,10 +320,10 @@ func TestDemoAPI(t *testing.T) {
 			posts++
 		}
 	}
-	if posts != len(demoSubmitted) || !strings.Contains(snap.Messages[1].Text, "工作群") {
-		t.Errorf("office group at start: %d posts (want %d), first answer %q", posts, len(demoSubmitted), snap.Messages[1].Text)
+	if posts != len(submittedUnits) || !strings.Contains(snap.Messages[1].Text, "工作群") {
+		t.Errorf("office group at start: %d posts (want %d), first answer %q", posts, len(submittedUnits), snap.Messages[1].Text)
 	}
-	if want := time.Date(2026, 3, 16, 18, 0, 0, 0, demoStart.Location()); !snap.Clock.Deadline.Equal(want) {
+	if want := time.Date(2026, 3, 16, 18, 0, 0, 0, testStart.Location()); !snap.Clock.Deadline.Equal(want) {
 		t.Errorf("deadline %s, want %s (14 days after the start)", snap.Clock.Deadline, want)
 	}
 
@@ -336,7 +354,7 @@ func TestDemoAPI(t *testing.T) {
 	}
 
 	// Upload a document, download it through the page's server.
-	pdf := demoPDF("测试")
+	pdf := samplePDF("测试")
 	if code := r.call(t, "POST", "/api/upload", uploadBody(t, key, "专题报告.pdf", pdf), nil); code != http.StatusOK {
 		t.Fatalf("upload = %d", code)
 	}
@@ -370,7 +388,7 @@ func TestDemoAPI(t *testing.T) {
 		t.Fatalf("open invite %q = %d %+v", link, code, guest)
 	}
 	gs := r.stream(t, guest.Key)
-	if !slices.ContainsFunc(gs.snapshot().Messages, func(m demoMessage) bool { return strings.Contains(m.Text, "绑定成功") }) {
+	if !slices.ContainsFunc(gs.snapshot().Messages, func(m message) bool { return strings.Contains(m.Text, "绑定成功") }) {
 		gs.message("绑定成功") // the bot answered after the stream began
 	}
 	if k := r.personKey(t, "市科协"); k != guest.Key {
@@ -382,9 +400,9 @@ func TestDemoAPI(t *testing.T) {
 
 	// The time machine: three days before the deadline, the round fires;
 	// units that submitted get nothing.
-	var clock demoClockState
+	var clock clockState
 	r.call(t, "GET", "/api/clock", nil, &clock)
-	var stop demoStop
+	var stop clockStop
 	for _, s := range clock.Stops {
 		if s.Label == "截止前 3 天提醒" {
 			stop = s
@@ -396,14 +414,14 @@ func TestDemoAPI(t *testing.T) {
 	units, _ := r.svc.Store.Units(context.Background())
 	var submitted flows.Unit
 	for _, u := range units {
-		if u.Name == demoSubmitted[0] {
+		if u.Name == submittedUnits[0] {
 			submitted = u
 		}
 	}
-	before := len(r.tg.Messages(demoContact(submitted).ID))
+	before := len(r.tg.Messages(seededContact(submitted).ID))
 	var trip struct {
-		Clock demoClockState `json:"clock"`
-		Ran   []string       `json:"ran"`
+		Clock clockState `json:"clock"`
+		Ran   []string   `json:"ran"`
 	}
 	if code := r.call(t, "POST", "/api/clock", map[string]any{"to": stop.At}, &trip); code != http.StatusOK {
 		t.Fatalf("time machine = %d", code)
@@ -413,10 +431,10 @@ func TestDemoAPI(t *testing.T) {
 	}
 	office.next("clock", nil)
 	contact.message("填报提醒：距截止还有 3 天")
-	if n := len(r.tg.Messages(demoContact(submitted).ID)); n != before {
+	if n := len(r.tg.Messages(seededContact(submitted).ID)); n != before {
 		t.Errorf("%s (submitted) got %d messages from the round", submitted.Name, n-before)
 	}
-	if code := r.call(t, "POST", "/api/clock", map[string]any{"to": demoStart}, nil); code != http.StatusBadRequest {
+	if code := r.call(t, "POST", "/api/clock", map[string]any{"to": testStart}, nil); code != http.StatusBadRequest {
 		t.Errorf("going back in time = %d, want 400", code)
 	}
 	r.call(t, "POST", "/api/clock", map[string]any{"add_minutes": 9 * 60}, &trip) // 18:00: the digest
@@ -440,18 +458,18 @@ func TestDemoAPI(t *testing.T) {
 	}
 }
 
-// TestDemoCommandLine: a bad flag and a busy port are reported.
-func TestDemoCommandLine(t *testing.T) {
+// TestCommandLine: a bad flag and a busy port are reported.
+func TestCommandLine(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"demo", "-nope"}, func(string) string { return "" }, &out, &errb); err == nil {
+	if err := Run(context.Background(), []string{"-nope"}, func(string) string { return "" }, &out, &errb, serveForTest); err == nil {
 		t.Errorf("demo -nope succeeded")
 	}
 	if !strings.Contains(errb.String(), "usage: reportbot demo") {
 		t.Errorf("demo -nope said %q", errb.String())
 	}
-	r := startDemo(t)
+	r := mustStart(t)
 	addr := strings.TrimPrefix(r.url, "http://")
-	err := run(context.Background(), []string{"demo", "-addr", addr}, func(string) string { return "" }, &out, &errb)
+	err := Run(context.Background(), []string{"-addr", addr}, func(string) string { return "" }, &out, &errb, serveForTest)
 	if err == nil || !strings.Contains(err.Error(), "-addr") {
 		t.Errorf("demo on a busy port: %v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -41,16 +41,16 @@ import (
 // A person is named by a key: "admin", "office" (a member in the office
 // group) or "u<user id>" (a contact, or someone who opened an invite link).
 
-// demoServer is the running demo.
-type demoServer struct {
+// Server is the running demo.
+type Server struct {
 	tg      *telegramtest.Server
 	bot     *bot.Bot
 	svc     *flows.Service
 	camp    *flows.Campaign
-	clock   *demoClock
+	clock   *Clock
 	log     *slog.Logger
 	life    context.Context // ends when the demo stops
-	hub     *demoHub
+	hub     *hub
 	url     string
 	dataDir string
 
@@ -62,14 +62,14 @@ type demoServer struct {
 }
 
 // remember makes u someone the page can be.
-func (d *demoServer) remember(u telegramtest.User) {
+func (d *Server) remember(u telegramtest.User) {
 	d.mu.Lock()
 	d.known[u.ID] = u
 	d.mu.Unlock()
 }
 
-// demoPerson is someone the page can be, in one chat.
-type demoPerson struct {
+// person is someone the page can be, in one chat.
+type person struct {
 	Key      string `json:"key"`
 	UserID   int64  `json:"user_id"`
 	Name     string `json:"name"`
@@ -87,28 +87,28 @@ type demoPerson struct {
 }
 
 // person resolves a key.
-func (d *demoServer) person(key string) (demoPerson, bool) {
+func (d *Server) person(key string) (person, bool) {
 	switch key {
 	case "admin":
-		return demoPerson{Key: key, UserID: demoAdminID, Name: demoAdmin.FirstName, Role: "admin", ChatTitle: demoBotName, ChatKind: "private", user: demoAdmin, chat: demoAdmin.Chat()}, true
+		return person{Key: key, UserID: adminID, Name: adminUser.FirstName, Role: "admin", ChatTitle: botName, ChatKind: "private", user: adminUser, chat: adminUser.Chat()}, true
 	case "office":
-		return demoPerson{Key: key, UserID: demoMemberID, Name: demoMember.FirstName, Role: "office", ChatTitle: demoGroup.Title, ChatKind: "group", user: demoMember, chat: demoGroup}, true
+		return person{Key: key, UserID: memberID, Name: memberUser.FirstName, Role: "office", ChatTitle: officeGroup.Title, ChatKind: "group", user: memberUser, chat: officeGroup}, true
 	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(key, "u"), 10, 64)
 	if err != nil || !strings.HasPrefix(key, "u") {
-		return demoPerson{}, false
+		return person{}, false
 	}
 	d.mu.Lock()
 	u, ok := d.known[id]
 	d.mu.Unlock()
 	if !ok {
-		return demoPerson{}, false
+		return person{}, false
 	}
-	return demoPerson{Key: key, UserID: u.ID, Name: u.FirstName, Role: "guest", ChatTitle: demoBotName, ChatKind: "private", user: u, chat: u.Chat()}, true
+	return person{Key: key, UserID: u.ID, Name: u.FirstName, Role: "guest", ChatTitle: botName, ChatKind: "private", user: u, chat: u.Chat()}, true
 }
 
 // describe adds a contact's unit and its state to p.
-func (d *demoServer) describe(ctx context.Context, p demoPerson) demoPerson {
+func (d *Server) describe(ctx context.Context, p person) person {
 	if p.Role != "guest" {
 		return p
 	}
@@ -131,8 +131,8 @@ func (d *demoServer) describe(ctx context.Context, p demoPerson) demoPerson {
 }
 
 // handler routes the page and its API.
-func (d *demoServer) handler() http.Handler {
-	static, err := fs.Sub(demoFiles, "demo/static")
+func (d *Server) handler() http.Handler {
+	static, err := fs.Sub(files, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
@@ -191,19 +191,19 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// demoPeople answers /api/people.
-type demoPeople struct {
+// people answers /api/people.
+type people struct {
 	Bot     telegramtest.User `json:"bot"`
-	People  []demoPerson      `json:"people"`
-	Unbound []demoUnbound     `json:"unbound"`
+	People  []person          `json:"people"`
+	Unbound []unbound         `json:"unbound"`
 }
 
-type demoUnbound struct {
+type unbound struct {
 	Unit     string `json:"unit"`
 	Category string `json:"category"`
 }
 
-func (d *demoServer) apiPeople(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiPeople(w http.ResponseWriter, r *http.Request) {
 	p, err := d.people(r.Context())
 	if err != nil {
 		d.log.Error("demo: list people", "err", err)
@@ -215,10 +215,10 @@ func (d *demoServer) apiPeople(w http.ResponseWriter, r *http.Request) {
 
 // people lists the admin, the office group, every unit's contacts (units
 // in roster order), and the people who are no unit's contact (any more).
-func (d *demoServer) people(ctx context.Context) (demoPeople, error) {
+func (d *Server) people(ctx context.Context) (people, error) {
 	admin, _ := d.person("admin")
 	office, _ := d.person("office")
-	out := demoPeople{Bot: d.tg.Bot(), People: []demoPerson{admin, office}, Unbound: []demoUnbound{}}
+	out := people{Bot: d.tg.Bot(), People: []person{admin, office}, Unbound: []unbound{}}
 	st := d.svc.Store
 	units, err := st.Units(ctx)
 	if err != nil {
@@ -243,7 +243,7 @@ func (d *demoServer) people(ctx context.Context) (demoPeople, error) {
 			return out, err
 		}
 		if len(cs) == 0 {
-			out.Unbound = append(out.Unbound, demoUnbound{Unit: u.Name, Category: cat.Name})
+			out.Unbound = append(out.Unbound, unbound{Unit: u.Name, Category: cat.Name})
 			continue
 		}
 		dr := byUnit[u.ID]
@@ -256,18 +256,18 @@ func (d *demoServer) people(ctx context.Context) (demoPeople, error) {
 				d.known[c.UserID] = user
 			}
 			d.mu.Unlock()
-			out.People = append(out.People, demoPerson{
+			out.People = append(out.People, person{
 				Key: "u" + strconv.FormatInt(c.UserID, 10), UserID: c.UserID, Name: user.FirstName, Role: "contact",
 				Unit: u.Name, Category: cat.Name, Status: d.camp.ShortStatus(dr, u.Category), Done: dr.Version > 0,
-				ChatTitle: demoBotName, ChatKind: "private",
+				ChatTitle: botName, ChatKind: "private",
 			})
 		}
 	}
 	d.mu.Lock()
-	var others []demoPerson
+	var others []person
 	for id, u := range d.known {
 		if !contacts[id] {
-			others = append(others, demoPerson{Key: "u" + strconv.FormatInt(id, 10), UserID: id, Name: u.FirstName, Role: "guest", ChatTitle: demoBotName, ChatKind: "private"})
+			others = append(others, person{Key: "u" + strconv.FormatInt(id, 10), UserID: id, Name: u.FirstName, Role: "guest", ChatTitle: botName, ChatKind: "private"})
 		}
 	}
 	d.mu.Unlock()
@@ -276,30 +276,30 @@ func (d *demoServer) people(ctx context.Context) (demoPeople, error) {
 	return out, nil
 }
 
-// demoMessage is a message as the page shows it.
-type demoMessage struct {
-	ID       int            `json:"id"`
-	FromBot  bool           `json:"from_bot"`
-	FromID   int64          `json:"from_id"`
-	FromName string         `json:"from_name"`
-	Time     time.Time      `json:"time"`
-	Edited   bool           `json:"edited,omitempty"`
-	Text     string         `json:"text,omitempty"`
-	Caption  string         `json:"caption,omitempty"`
-	Buttons  [][]demoButton `json:"buttons,omitempty"`
-	File     *demoFile      `json:"file,omitempty"`
-	ReplyTo  int            `json:"reply_to,omitempty"`
+// message is a message as the page shows it.
+type message struct {
+	ID       int        `json:"id"`
+	FromBot  bool       `json:"from_bot"`
+	FromID   int64      `json:"from_id"`
+	FromName string     `json:"from_name"`
+	Time     time.Time  `json:"time"`
+	Edited   bool       `json:"edited,omitempty"`
+	Text     string     `json:"text,omitempty"`
+	Caption  string     `json:"caption,omitempty"`
+	Buttons  [][]button `json:"buttons,omitempty"`
+	File     *file      `json:"file,omitempty"`
+	ReplyTo  int        `json:"reply_to,omitempty"`
 }
 
-type demoButton struct {
+type button struct {
 	Text string `json:"text"`
 	Data string `json:"data,omitempty"`
 	URL  string `json:"url,omitempty"`
 }
 
-// demoFile is a document or photo; URL downloads it through the page's
+// file is a document or photo; URL downloads it through the page's
 // server (the fake's own file URL carries the bot token).
-type demoFile struct {
+type file struct {
 	Name   string `json:"name"`
 	Size   int    `json:"size"`
 	MIME   string `json:"mime,omitempty"`
@@ -309,16 +309,16 @@ type demoFile struct {
 	URL    string `json:"url"`
 }
 
-func (d *demoServer) view(p demoPerson, m telegramtest.Message) demoMessage {
-	v := demoMessage{
+func (d *Server) view(p person, m telegramtest.Message) message {
+	v := message{
 		ID: m.MessageID, FromBot: m.FromBot, FromID: m.From.ID,
 		FromName: strings.TrimSpace(m.From.FirstName + " " + m.From.LastName),
 		Time:     m.Date, Edited: !m.EditDate.IsZero(), Text: m.Text, Caption: m.Caption, ReplyTo: m.ReplyTo,
 	}
 	for _, row := range m.Keyboard {
-		var r []demoButton
+		var r []button
 		for _, b := range row {
-			r = append(r, demoButton{Text: b.Text, Data: b.Data, URL: b.URL})
+			r = append(r, button{Text: b.Text, Data: b.Data, URL: b.URL})
 		}
 		v.Buttons = append(v.Buttons, r)
 	}
@@ -327,12 +327,12 @@ func (d *demoServer) view(p demoPerson, m telegramtest.Message) demoMessage {
 	}
 	switch {
 	case m.Document != nil:
-		v.File = &demoFile{Name: m.Document.Name, Size: m.Document.Size, MIME: m.Document.MIME, URL: fileURL(m.Document)}
+		v.File = &file{Name: m.Document.Name, Size: m.Document.Size, MIME: m.Document.MIME, URL: fileURL(m.Document)}
 		if v.File.Name == "" {
 			v.File.Name = "文件"
 		}
 	case m.Photo != nil:
-		v.File = &demoFile{Name: "照片.jpg", Size: m.Photo.Size, MIME: "image/jpeg", Photo: true, Width: m.Photo.Width, Height: m.Photo.Height, URL: fileURL(m.Photo)}
+		v.File = &file{Name: "照片.jpg", Size: m.Photo.Size, MIME: "image/jpeg", Photo: true, Width: m.Photo.Width, Height: m.Photo.Height, URL: fileURL(m.Photo)}
 	}
 	if m.MigrateToChatID != 0 || m.MigrateFromChatID != 0 {
 		v.Text = "（群组已升级为超级群组）"
@@ -342,7 +342,7 @@ func (d *demoServer) view(p demoPerson, m telegramtest.Message) demoMessage {
 
 // apiEvents streams a chat to the page: a snapshot, then every change,
 // and the clock whenever the time machine moves it.
-func (d *demoServer) apiEvents(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	p, ok := d.person(r.URL.Query().Get("as"))
 	if !ok {
 		apiFail(w, http.StatusNotFound, "没有这个身份。")
@@ -372,7 +372,7 @@ func (d *demoServer) apiEvents(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	p = d.describe(r.Context(), p)
-	var msgs []demoMessage
+	var msgs []message
 	for _, m := range d.tg.History(p.chat.ID) {
 		msgs = append(msgs, d.view(p, m))
 	}
@@ -411,7 +411,7 @@ func (d *demoServer) apiEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // forward sends one event of the fake to a page showing p's chat.
-func (d *demoServer) forward(p demoPerson, ev telegramtest.Event, send func(string, any) bool) bool {
+func (d *Server) forward(p person, ev telegramtest.Event, send func(string, any) bool) bool {
 	switch ev.Kind {
 	case telegramtest.EventMessageSent, telegramtest.EventMessageEdited, telegramtest.EventUserMessage:
 		if ev.Message != nil && ev.ChatID == p.chat.ID {
@@ -434,7 +434,7 @@ func (d *demoServer) forward(p demoPerson, ev telegramtest.Event, send func(stri
 }
 
 // apiSend types a message as the person.
-func (d *demoServer) apiSend(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiSend(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		As   string `json:"as"`
 		Text string `json:"text"`
@@ -461,7 +461,7 @@ func (d *demoServer) apiSend(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiPress presses an inline button as the person.
-func (d *demoServer) apiPress(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiPress(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		As        string `json:"as"`
 		MessageID int    `json:"message_id"`
@@ -483,14 +483,14 @@ func (d *demoServer) apiPress(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, map[string]int64{"update_id": id})
 }
 
-// maxDemoUpload is the largest file the page sends (Telegram's bots get
+// maxUpload is the largest file the page sends (Telegram's bots get
 // files up to 20 MB).
-const maxDemoUpload = 20 << 20
+const maxUpload = 20 << 20
 
 // apiUpload sends a file as the person: images as a photo (as Telegram
 // does by default), anything else as a document.
-func (d *demoServer) apiUpload(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxDemoUpload+1<<20)
+func (d *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload+1<<20)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		apiFail(w, http.StatusBadRequest, "文件太大（最大 20 MB）或上传不完整。")
 		return
@@ -507,8 +507,8 @@ func (d *demoServer) apiUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDemoUpload+1))
-	if err != nil || len(data) > maxDemoUpload {
+	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
+	if err != nil || len(data) > maxUpload {
 		apiFail(w, http.StatusBadRequest, "文件太大（最大 20 MB）。")
 		return
 	}
@@ -528,7 +528,7 @@ func (d *demoServer) apiUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiFile serves a document or photo of the person's chat.
-func (d *demoServer) apiFile(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiFile(w http.ResponseWriter, r *http.Request) {
 	p, ok := d.person(r.URL.Query().Get("as"))
 	if !ok {
 		http.NotFound(w, r)
@@ -565,18 +565,18 @@ func (d *demoServer) apiFile(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(file.Content)
 }
 
-var demoInviteToken = regexp.MustCompile(`[?&]start=([A-Za-z0-9_-]{16,64})`)
+var inviteToken = regexp.MustCompile(`[?&]start=([A-Za-z0-9_-]{16,64})`)
 
 // apiInvite makes a new person who opens an invite link: Telegram would
 // send /start <token> for them.
-func (d *demoServer) apiInvite(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiInvite(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Link string `json:"link"`
 	}
 	if !readJSON(w, r, &req) {
 		return
 	}
-	m := demoInviteToken.FindStringSubmatch(req.Link)
+	m := inviteToken.FindStringSubmatch(req.Link)
 	if m == nil {
 		apiFail(w, http.StatusBadRequest, "这不是机器人的邀请链接。")
 		return
@@ -585,12 +585,12 @@ func (d *demoServer) apiInvite(w http.ResponseWriter, r *http.Request) {
 	var u telegramtest.User
 	for {
 		d.guests++
-		id := int64(demoGuestBase + d.guests)
+		id := int64(guestBase + d.guests)
 		if _, taken := d.known[id]; taken {
 			continue
 		}
-		name := demoGuestNames[(d.guests-1)%len(demoGuestNames)]
-		if n := (d.guests - 1) / len(demoGuestNames); n > 0 {
+		name := guestNames[(d.guests-1)%len(guestNames)]
+		if n := (d.guests - 1) / len(guestNames); n > 0 {
 			name += strconv.Itoa(n + 1)
 		}
 		u = telegramtest.User{ID: id, FirstName: name}
@@ -606,19 +606,19 @@ func (d *demoServer) apiInvite(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, map[string]string{"key": "u" + strconv.FormatInt(u.ID, 10), "name": u.FirstName})
 }
 
-// demoClockState is the demo time as the page shows it.
-type demoClockState struct {
-	Now          time.Time  `json:"now"`
-	NowText      string     `json:"now_text"`
-	Deadline     time.Time  `json:"deadline"`
-	DeadlineText string     `json:"deadline_text"`
-	Left         string     `json:"left"`
-	Stops        []demoStop `json:"stops"`
+// clockState is the demo time as the page shows it.
+type clockState struct {
+	Now          time.Time   `json:"now"`
+	NowText      string      `json:"now_text"`
+	Deadline     time.Time   `json:"deadline"`
+	DeadlineText string      `json:"deadline_text"`
+	Left         string      `json:"left"`
+	Stops        []clockStop `json:"stops"`
 }
 
-// demoStop is a moment the time machine offers: the next reminder rounds
+// clockStop is a moment the time machine offers: the next reminder rounds
 // and digests.
-type demoStop struct {
+type clockStop struct {
 	At    time.Time `json:"at"`
 	Label string    `json:"label"`
 	When  string    `json:"when"`
@@ -626,22 +626,22 @@ type demoStop struct {
 
 var weekdays = [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
 
-// demoWhen formats a time for the page: 7月15日 周三 18:00.
-func (d *demoServer) demoWhen(t time.Time) string {
+// when formats a time for the page: 7月15日 周三 18:00.
+func (d *Server) when(t time.Time) string {
 	t = t.In(d.camp.Location)
 	return fmt.Sprintf("%d月%d日 %s %02d:%02d", t.Month(), t.Day(), weekdays[t.Weekday()], t.Hour(), t.Minute())
 }
 
-func (d *demoServer) clockState(ctx context.Context) demoClockState {
+func (d *Server) clockState(ctx context.Context) clockState {
 	now := d.clock.Now()
 	deadline, err := d.svc.Deadline(ctx)
 	if err != nil {
 		deadline = d.camp.Deadline
 	}
-	s := demoClockState{
-		Now: now, NowText: fmt.Sprintf("%d年%s", now.Year(), d.demoWhen(now)),
-		Deadline: deadline, DeadlineText: fmt.Sprintf("%d年%s", deadline.Year(), d.demoWhen(deadline)),
-		Stops: []demoStop{},
+	s := clockState{
+		Now: now, NowText: fmt.Sprintf("%d年%s", now.Year(), d.when(now)),
+		Deadline: deadline, DeadlineText: fmt.Sprintf("%d年%s", deadline.Year(), d.when(deadline)),
+		Stops: []clockStop{},
 	}
 	left := deadline.Sub(now)
 	span := func(d time.Duration) string {
@@ -670,35 +670,35 @@ func (d *demoServer) clockState(ctx context.Context) demoClockState {
 		case flows.RoundAfter:
 			label = fmt.Sprintf("逾期提醒（截止后第 %d 天）", -r.DaysLeft)
 		}
-		s.Stops = append(s.Stops, demoStop{At: r.At, Label: label})
+		s.Stops = append(s.Stops, clockStop{At: r.At, Label: label})
 	}
 	daily := 0
 	for _, dg := range d.camp.Digests(deadline, from, deadline.Add(time.Second)) {
 		switch {
 		case dg.Final:
-			s.Stops = append(s.Stops, demoStop{At: dg.At, Label: "截止时刻（最终简报）"})
+			s.Stops = append(s.Stops, clockStop{At: dg.At, Label: "截止时刻（最终简报）"})
 		case daily < 2:
 			daily++
-			s.Stops = append(s.Stops, demoStop{At: dg.At, Label: "每日进度简报"})
+			s.Stops = append(s.Stops, clockStop{At: dg.At, Label: "每日进度简报"})
 		}
 	}
-	slices.SortStableFunc(s.Stops, func(a, b demoStop) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(s.Stops, func(a, b clockStop) int { return a.At.Compare(b.At) })
 	if len(s.Stops) > 8 {
 		s.Stops = s.Stops[:8]
 	}
 	for i := range s.Stops {
-		s.Stops[i].When = d.demoWhen(s.Stops[i].At)
+		s.Stops[i].When = d.when(s.Stops[i].At)
 	}
 	return s
 }
 
-func (d *demoServer) apiClock(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiClock(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, d.clockState(r.Context()))
 }
 
 // apiTimeMachine moves the demo clock forward and runs the scheduled jobs
 // due at the new time, as the minute tick would.
-func (d *demoServer) apiTimeMachine(w http.ResponseWriter, r *http.Request) {
+func (d *Server) apiTimeMachine(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		To         time.Time `json:"to"`
 		AddMinutes int       `json:"add_minutes"`
@@ -735,7 +735,7 @@ func (d *demoServer) apiTimeMachine(w http.ResponseWriter, r *http.Request) {
 
 // runDue runs the reminder round and the digest due at now, if any, and
 // says what happened (Chinese, for the page).
-func (d *demoServer) runDue(ctx context.Context, now time.Time) ([]string, error) {
+func (d *Server) runDue(ctx context.Context, now time.Time) ([]string, error) {
 	sched := d.bot.Scheduler()
 	if sched == nil {
 		return nil, errors.New("the scheduler is not running")
