@@ -12,7 +12,8 @@ import (
 )
 
 // The office's commands in the office group: /summary, /pending, /export
-// and /docs. group.go has already checked that the chat is the office group.
+// and /docs. The dispatch (runGroupCommand) has already checked that the
+// chat is the office group.
 
 // maxUpload is the largest file the bot may upload (Telegram: 50 MB).
 const maxUpload = 50 << 20
