@@ -121,7 +121,7 @@ func menu(cmds []telegramtest.Command) []string {
 
 // TestCommandMenus: Setup registers the contacts' menu as the default, each
 // admin's own menu in their private chat and the office group's menu in
-// it; /setgroup moves the office group's menu to the new group.
+// it; /setgroup and a migration move the office group's menu.
 func TestCommandMenus(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	contacts := []string{"report", "status", "cancel", "handover", "template", "help"}
@@ -158,6 +158,12 @@ func TestCommandMenus(t *testing.T) {
 	h.restart()
 	check("after a restart", chat(moved.ID), office)
 	check("after a restart", chat(h.admin.ID), admin)
+
+	// The menu follows the office group to its supergroup.
+	const super = -1001234500600
+	h.tg.MigrateGroup(moved.ID, super)
+	h.settle()
+	check("after a migration", chat(super), office)
 }
 
 // TestCommandTable: a command name has one entry per kind of chat, every
@@ -190,5 +196,30 @@ func TestCommandTable(t *testing.T) {
 		if n := len(table.menu(scope)); n == 0 || n > 100 {
 			t.Errorf("menu %v has %d commands", scope, n)
 		}
+	}
+}
+
+// TestAdminMenuRetried: when Telegram refuses an admin's menu (they have not
+// opened the chat with the bot yet), their next command sets it.
+func TestAdminMenuRetried(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	scope := telegramtest.CommandScope{Type: "chat", ChatID: h.admin.ID}
+	ctx := context.Background()
+	if err := h.bot.tg.DeleteMyCommands(ctx, telegram.ChatScope(h.admin.ID)); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.FailNext("setMyCommands", 400, 0)
+	h.bot.setAdminMenu(ctx, h.admin.ID)
+	if got := h.tg.CommandsFor(scope, ""); len(got) != 0 {
+		t.Fatalf("admin menu after a refused setMyCommands = %v, want none", menu(got))
+	}
+	wantText(t, h.say(h.admin, "/start"), "管理员")
+	if got := menu(h.tg.CommandsFor(scope, "")); len(got) == 0 || got[len(got)-1] != "setgroup" {
+		t.Errorf("admin menu after their /start = %v, want the admin commands", got)
+	}
+	calls := h.tg.Calls("setMyCommands")
+	h.say(h.admin, "/units")
+	if n := h.tg.Calls("setMyCommands") - calls; n != 0 {
+		t.Errorf("%d setMyCommands calls for a command once the menu is set, want 0", n)
 	}
 }
