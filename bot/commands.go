@@ -9,8 +9,8 @@ import (
 
 // The command table: every command the bot knows, who may use it where,
 // its handler and its one line of help. The dispatch (command_route.go),
-// /help (command_help.go) and the menus (command_menu.go) are generated from it, so adding a
-// command is one entry here and its handler.
+// /help (command_help.go) and the menus (command_menu.go) are generated
+// from it, so adding a command is one entry here and its handler.
 
 // audience says who may use a command, and in which kind of chat.
 type audience uint8
