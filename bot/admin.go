@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -15,59 +14,6 @@ import (
 // data names the whole action (e.g. "adm:rm:42"), so no state is kept
 // between the question and the answer.
 const adminPrefix = "adm:"
-
-const adminHelp = `管理员命令（私聊机器人使用）：
-/addunit 名称 类别 — 添加单位（类别：县市区 / 市直单位 / 人民团体 / 企业 / 部队）
-/import — 随 CSV 文件发送（或回复 CSV 文件），批量导入单位（列：名称,类别,联系人说明）
-/invite 名称 — 生成该单位的邀请链接
-/invites — 导出所有未绑定单位的邀请链接
-/revoke 名称 [联系人] — 作废该单位未使用的邀请链接；写联系人时移除该联系人
-/units — 单位列表及填报状态
-/rmunit 名称 — 删除单位（已提交的报告保留存档）
-/renameunit 旧名称 新名称 — 修改单位名称
-/reopen 名称 原因 [题号] — 退回报告修改
-/deadline 2022-02-10 18:00 — 修改截止时间（北京时间）
-/remind — 立即发送一轮提醒
-/digest — 立即向工作群发送进度简报
-/reminders on|off — 开启或停止截止后的提醒
-/setgroup — 在工作群中发送，把该群设为市双拥办工作群`
-
-// adminCommands are refused politely to everyone not in ADMIN_IDS.
-var adminCommands = []string{"addunit", "import", "invite", "invites", "revoke", "units", "rmunit", "renameunit", "reopen", "deadline", "remind", "digest", "reminders", "setgroup"}
-
-func isAdminCommand(cmd string) bool { return slices.Contains(adminCommands, cmd) }
-
-// adminHandlers holds the admin commands by name; files of this package
-// register theirs in init-free fashion through adminHandler.
-func (b *Bot) adminHandler(cmd string) func(context.Context, *update) error {
-	switch cmd {
-	case "addunit":
-		return b.addUnit
-	case "invite":
-		return b.invite
-	case "units":
-		return b.listUnits
-	case "revoke":
-		return b.revoke
-	case "setgroup":
-		return func(ctx context.Context, u *update) error {
-			b.sendText(ctx, u.chatID, "请在市双拥办工作群中发送 /setgroup（先把机器人拉进群）。")
-			return nil
-		}
-	}
-	return b.moreAdminHandler(cmd)
-}
-
-// handleAdmin runs an admin command from a private chat (the caller checked
-// the user is an admin).
-func (b *Bot) handleAdmin(ctx context.Context, u *update) error {
-	h := b.adminHandler(u.cmd)
-	if h == nil {
-		b.sendText(ctx, u.chatID, "命令 /"+u.cmd+" 暂不可用。发送 /help 查看可用命令。")
-		return nil
-	}
-	return h(ctx, u)
-}
 
 // addUnit: /addunit 名称 类别
 func (b *Bot) addUnit(ctx context.Context, u *update) error {

@@ -69,6 +69,7 @@ type Bot struct {
 	username  string
 	token     string // names this process in claims
 	disp      *dispatcher
+	cmds      *commandTable
 	sched     atomic.Pointer[Scheduler] // set by NewScheduler; nil until then
 	strangers *strangers
 	standby   atomic.Bool
@@ -77,6 +78,8 @@ type Bot struct {
 	contacts map[int64]flows.Contact // user id → contact; a guess, the store decides
 	running  bool                    // intake is running (for /healthz)
 	done     *doneIDs                // update ids handled lately
+
+	adminMenuMissing map[int64]bool // admins whose menu Telegram refused (setAdminMenu)
 }
 
 // New builds the bot and its go-telegram client. It asks Telegram who the
@@ -106,7 +109,10 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		strangers: newStrangers(),
 		contacts:  map[int64]flows.Contact{},
 		done:      newDoneIDs(8192),
+
+		adminMenuMissing: map[int64]bool{},
 	}
+	b.cmds = newCommandTable(b.commandList())
 	// Idle connections for the outbox's calls and callback answers, and
 	// the long poll.
 	httpc := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: newAPITransport(cfg.Concurrency + 40)}
@@ -172,24 +178,10 @@ func (b *Bot) setRunning(v bool) {
 
 func (b *Bot) isAdmin(userID int64) bool { return slices.Contains(b.cfg.AdminIDs, userID) }
 
-// commands is the menu registered with setMyCommands (Chinese).
-var commands = []struct{ cmd, desc string }{
-	{"report", "开始或继续填报"},
-	{"status", "查看本单位填报状态"},
-	{"template", "下载 Excel 填报模板（填好后发回即可）"},
-	{"cancel", "暂停填报（已填内容会保存）"},
-	{"handover", "将本单位交接给同事"},
-	{"help", "使用说明"},
-}
-
-// Setup registers the command menu and the webhook (or deletes any webhook
-// in polling mode).
+// Setup registers the command menus (setMenus) and the webhook (or
+// deletes any webhook in polling mode).
 func (b *Bot) Setup(ctx context.Context) error {
-	cmds := make([]telegram.Command, 0, len(commands))
-	for _, c := range commands {
-		cmds = append(cmds, telegram.Command{Command: c.cmd, Description: c.desc})
-	}
-	if err := b.tg.SetMyCommands(ctx, cmds); err != nil {
+	if err := b.setMenus(ctx); err != nil {
 		return fmt.Errorf("set command menu: %w", err)
 	}
 	if b.cfg.WebhookURL != "" {

@@ -66,48 +66,18 @@ func (b *Bot) isStranger(ctx context.Context, userID int64) (bool, error) {
 // private routes a private message; once runs a command's handler (once
 // only, or directly for a stranger).
 func (b *Bot) private(ctx context.Context, u *update, once func(context.Context, *update, func(context.Context, *update) error) error) error {
-	switch u.cmd {
-	case "start":
-		return once(ctx, u, b.startWithoutToken)
-	case "help":
-		return once(ctx, u, b.help)
-	case "report", "status", "cancel":
-		return b.contactInput(ctx, u, flows.Input{Cmd: u.cmd})
-	case "handover":
-		return once(ctx, u, b.handover)
-	case "template":
-		return once(ctx, u, b.contactTemplate)
-	case "":
-		in := flows.Input{Text: u.text}
-		if f := fileOf(u.msg); f != nil {
-			if isSpreadsheet(f) {
-				return b.templateUpload(ctx, u, *f)
-			}
-			in.File = f
-			in.Text = ""
+	if u.cmd != "" {
+		return b.runPrivateCommand(ctx, u, once)
+	}
+	in := flows.Input{Text: u.text}
+	if f := fileOf(u.msg); f != nil {
+		if isSpreadsheet(f) {
+			return b.templateUpload(ctx, u, *f)
 		}
-		return b.contactInput(ctx, u, in)
+		in.File = f
+		in.Text = ""
 	}
-	if isAdminCommand(u.cmd) {
-		if !b.isAdmin(u.userID) {
-			u.outcome = "refused"
-			return once(ctx, u, func(ctx context.Context, u *update) error {
-				b.sendText(ctx, u.chatID, "抱歉，/"+u.cmd+" 是管理员命令，您没有权限使用。如需管理单位，请联系市双拥办的管理员。")
-				return nil
-			})
-		}
-		return once(ctx, u, b.handleAdmin)
-	}
-	if isOfficeCommand(u.cmd) {
-		return once(ctx, u, func(ctx context.Context, u *update) error {
-			b.sendText(ctx, u.chatID, "/"+u.cmd+" 只能在市双拥办的工作群中使用。")
-			return nil
-		})
-	}
-	return once(ctx, u, func(ctx context.Context, u *update) error {
-		b.sendText(ctx, u.chatID, "不认识的命令 /"+u.cmd+"。发送 /help 查看可用命令。")
-		return nil
-	})
+	return b.contactInput(ctx, u, in)
 }
 
 // fileOf turns a document or photo message into an engine file.
@@ -406,16 +376,4 @@ func (b *Bot) greet(ctx context.Context, chatID int64, unit flows.Unit, first st
 		"截止时间：" + flows.FormatTime(deadline, b.camp.Location) + "\n\n" +
 		"点击下方“开始填报”或发送 /report 开始。填写过程中可随时暂停，已填内容会自动保存。"
 	b.send(ctx, chatID, flows.Reply{Text: text, Buttons: [][]flows.Button{{{Text: "开始填报", Data: "go"}}}})
-}
-
-// help explains the commands for the user's role.
-func (b *Bot) help(ctx context.Context, u *update) error {
-	var s strings.Builder
-	s.WriteString("填报联系人可用命令：\n/report 开始或继续填报\n/status 查看本单位填报状态\n/cancel 暂停填报（已填内容会保存）\n/handover 将本单位交接给同事\n/template 下载 Excel 填报模板（填好后发回，一次填完）\n\n填写时：直接发送答案；可点“上一题”返回、“跳过”跳过选填题、“取消”暂停。全部填完后会显示汇总，核对无误再提交；截止前可随时修改。")
-	if b.isAdmin(u.userID) {
-		s.WriteString("\n\n" + adminHelp)
-	}
-	s.WriteString("\n\n市双拥办工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表，/docs 单位名称 查看材料。")
-	b.sendText(ctx, u.chatID, s.String())
-	return nil
 }

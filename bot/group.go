@@ -4,16 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"reportbot/flows"
 )
-
-// officeCommands answer only in the office group.
-var officeCommands = []string{"summary", "pending", "export", "docs"}
-
-func isOfficeCommand(cmd string) bool { return slices.Contains(officeCommands, cmd) }
 
 // officeGroup returns the office group's chat id, 0 if none is set.
 func (b *Bot) officeGroup(ctx context.Context) (int64, error) {
@@ -29,42 +23,6 @@ func (b *Bot) officeGroup(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("stored office group %q: %w", v, err)
 	}
 	return id, nil
-}
-
-// handleGroup handles a message in a group chat.
-func (b *Bot) handleGroup(ctx context.Context, u *update) error {
-	switch {
-	case u.cmd == "setgroup":
-		return b.setGroup(ctx, u)
-	case isOfficeCommand(u.cmd), u.cmd == "template":
-		group, err := b.officeGroup(ctx)
-		if err != nil {
-			return err
-		}
-		if group != u.chatID {
-			if group == 0 {
-				b.sendText(ctx, u.chatID, "尚未设置市双拥办工作群。请管理员在工作群中发送 /setgroup。")
-			} else {
-				b.sendText(ctx, u.chatID, "/"+u.cmd+" 只能在市双拥办工作群中使用。")
-			}
-			return nil
-		}
-		h := b.officeHandler(u.cmd)
-		if u.cmd == "template" {
-			h = b.officeTemplate
-		}
-		if h == nil {
-			return nil
-		}
-		return h(ctx, u)
-	case isAdminCommand(u.cmd):
-		b.sendText(ctx, u.chatID, "/"+u.cmd+" 是管理员命令，请管理员私聊机器人使用。")
-		return nil
-	case u.cmd == "help":
-		b.sendText(ctx, u.chatID, "工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表（/export csv 导出 CSV），/docs 单位名称 查看该单位材料，/template [单位名称] 下载填报模板。")
-		return nil
-	}
-	return nil // ordinary group chatter is not for us
 }
 
 // followMigration moves the office group to its new supergroup id.

@@ -275,7 +275,7 @@ func parseCommand(text, username string) (cmd, args string) {
 func (b *Bot) handle(ctx context.Context, u *update) error {
 	switch {
 	case u.msg != nil && u.msg.MigrateToChatID != 0:
-		return b.followMigration(ctx, u.chatID, u.msg.MigrateToChatID)
+		return b.followGroupMigration(ctx, u.chatID, u.msg.MigrateToChatID)
 	case u.kind == "member" || u.kind == "other":
 		return nil
 	case u.cb != nil:
@@ -295,22 +295,22 @@ func (b *Bot) routeGroup(ctx context.Context, u *update) error {
 	if u.cmd == "" {
 		return nil
 	}
-	if u.cmd == "setgroup" && b.isAdmin(u.userID) {
-		return b.onceOnly(ctx, u, b.handleGroup)
+	if b.runsOnceInAnyGroup(u) {
+		return b.onceOnly(ctx, u, b.runGroupCommand)
 	}
 	group, err := b.officeGroup(ctx)
 	if err != nil {
 		return err
 	}
 	if group == u.chatID {
-		return b.onceOnly(ctx, u, b.handleGroup)
+		return b.onceOnly(ctx, u, b.runGroupCommand)
 	}
 	if b.strangers.flooding(u.userID, time.Now()) {
 		u.outcome = "ignored"
 		return nil
 	}
 	bestEffort(ctx)
-	return b.handleGroup(ctx, u)
+	return b.runGroupCommand(ctx, u)
 }
 
 // onceOnly runs a handler whose effects are not deduplicated by the

@@ -12,7 +12,8 @@ import (
 )
 
 // The office's commands in the office group: /summary, /pending, /export
-// and /docs. group.go has already checked that the chat is the office group.
+// and /docs. The dispatch (runGroupCommand) has already checked that the
+// chat is the office group.
 
 // maxUpload is the largest file the bot may upload (Telegram: 50 MB).
 const maxUpload = 50 << 20
@@ -20,41 +21,6 @@ const maxUpload = 50 << 20
 // pendingLimit bounds /pending to a few messages (the group may take 20
 // messages a minute); the rest is in the export.
 const pendingLimit = 3 * flows.MaxMessageLen
-
-// officeHandler returns the handler of an office-group command.
-func (b *Bot) officeHandler(cmd string) func(context.Context, *update) error {
-	switch cmd {
-	case "summary":
-		return b.summary
-	case "pending":
-		return b.pending
-	case "export":
-		return b.export
-	case "docs":
-		return b.docs
-	}
-	return nil
-}
-
-// moreAdminHandler returns the handler of the admin commands beyond the
-// basic ones (units, invites, deadline, reminders).
-func (b *Bot) moreAdminHandler(cmd string) func(context.Context, *update) error {
-	switch cmd {
-	case "import":
-		return b.importUnits
-	case "invites":
-		return b.invites
-	case "rmunit":
-		return b.rmUnit
-	case "renameunit":
-		return b.renameUnit
-	case "reopen":
-		return b.reopen
-	case "deadline":
-		return b.setDeadline
-	}
-	return b.schedAdminHandler(cmd)
-}
 
 // adminConfirmed runs an admin action confirmed by a button.
 func (b *Bot) adminConfirmed(ctx context.Context, u *update, action string) error {

@@ -24,20 +24,6 @@ const (
 	msgNoScheduler = "提醒功能尚未启动，请稍后再试。"
 )
 
-// schedAdminHandler returns the handler of a scheduler admin command, nil
-// for other commands.
-func (b *Bot) schedAdminHandler(cmd string) func(context.Context, *update) error {
-	switch cmd {
-	case "remind":
-		return b.remindCommand
-	case "digest":
-		return b.digestCommand
-	case "reminders":
-		return b.remindersCommand
-	}
-	return nil
-}
-
 // remindCommand: /remind shows how many units a round would reach and asks
 // to confirm with a button.
 func (b *Bot) remindCommand(ctx context.Context, u *update) error {

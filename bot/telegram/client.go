@@ -239,18 +239,52 @@ func (c *Client) AnswerCallbackQuery(ctx context.Context, id, text string) error
 	return err
 }
 
-// SetMyCommands sets the bot's command menu (default scope and language).
-func (c *Client) SetMyCommands(ctx context.Context, cmds []Command) error {
+// CommandScope selects whose command menu SetMyCommands sets (the Bot
+// API's BotCommandScope). The zero value is the default scope (every chat
+// without a menu of its own); ChatScope is one chat's.
+type CommandScope struct {
+	Type   string `json:"type"`
+	ChatID int64  `json:"chat_id,omitempty"`
+}
+
+// ChatScope is the menu scope of one chat (a user's private chat or a
+// group).
+func ChatScope(chatID int64) CommandScope { return CommandScope{Type: "chat", ChatID: chatID} }
+
+// commandsBody is the body of setMyCommands and deleteMyCommands.
+type commandsBody struct {
+	Commands *[]Command    `json:"commands,omitempty"`
+	Scope    *CommandScope `json:"scope,omitempty"`
+}
+
+func newCommandsBody(scope CommandScope, cmds *[]Command) commandsBody {
+	b := commandsBody{Commands: cmds}
+	if scope.Type != "" {
+		b.Scope = &scope
+	}
+	return b
+}
+
+// SetMyCommands sets the bot's command menu of a scope (default language).
+func (c *Client) SetMyCommands(ctx context.Context, scope CommandScope, cmds []Command) error {
 	if cmds == nil {
 		cmds = []Command{}
 	}
-	body, err := marshal(struct {
-		Commands []Command `json:"commands"`
-	}{cmds})
+	body, err := marshal(newCommandsBody(scope, &cmds))
 	if err != nil {
 		return fmt.Errorf("telegram setMyCommands: %w", err)
 	}
 	return call[discard](ctx, c, c.httpc, "setMyCommands", body, nil)
+}
+
+// DeleteMyCommands deletes the command menu of a scope; its chats show the
+// menu of the scope below (the default one) again.
+func (c *Client) DeleteMyCommands(ctx context.Context, scope CommandScope) error {
+	body, err := marshal(newCommandsBody(scope, nil))
+	if err != nil {
+		return fmt.Errorf("telegram deleteMyCommands: %w", err)
+	}
+	return call[discard](ctx, c, c.httpc, "deleteMyCommands", body, nil)
 }
 
 // SetWebhook makes Telegram POST updates to url with the header

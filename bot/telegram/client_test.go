@@ -359,14 +359,27 @@ func TestCommandsAndWebhook(t *testing.T) {
 	srv, c := mustStart(t, telegramtest.Options{})
 	ctx := testContext(t)
 	cmds := []telegram.Command{{Command: "start", Description: "开始填报"}, {Command: "status", Description: "查看进度"}}
-	if err := c.SetMyCommands(ctx, cmds); err != nil {
+	if err := c.SetMyCommands(ctx, telegram.CommandScope{}, cmds); err != nil {
 		t.Fatalf("SetMyCommands: %v", err)
 	}
 	want := []telegramtest.Command{{Command: "start", Description: "开始填报"}, {Command: "status", Description: "查看进度"}}
 	if got := srv.Commands(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Commands() = %v, want %v", got, want)
 	}
-	if err := c.SetMyCommands(ctx, []telegram.Command{{Command: "Start", Description: "x"}}); telegram.Classify(err) != telegram.Permanent {
+	chat := telegramtest.CommandScope{Type: "chat", ChatID: -10042}
+	if err := c.SetMyCommands(ctx, telegram.ChatScope(-10042), cmds[1:]); err != nil {
+		t.Fatalf("SetMyCommands(chat -10042): %v", err)
+	}
+	if got := srv.CommandsFor(chat, ""); !reflect.DeepEqual(got, want[1:]) {
+		t.Errorf("CommandsFor(chat -10042) = %v, want %v", got, want[1:])
+	}
+	if err := c.DeleteMyCommands(ctx, telegram.ChatScope(-10042)); err != nil {
+		t.Fatalf("DeleteMyCommands(chat -10042): %v", err)
+	}
+	if got := srv.CommandsFor(chat, ""); len(got) != 0 || !reflect.DeepEqual(srv.Commands(), want) {
+		t.Errorf("after DeleteMyCommands(chat -10042): chat %v, default %v; want none and %v", got, srv.Commands(), want)
+	}
+	if err := c.SetMyCommands(ctx, telegram.CommandScope{}, []telegram.Command{{Command: "Start", Description: "x"}}); telegram.Classify(err) != telegram.Permanent {
 		t.Errorf("SetMyCommands with an invalid command: %v, want a permanent error", err)
 	}
 
