@@ -103,18 +103,15 @@ func (b *Bot) markUnreachable(ctx context.Context, chatID int64) {
 	if chatID <= 0 {
 		return
 	}
-	ct, err := b.store.Contact(ctx, chatID) // private chat id = user id
-	if err != nil {
+	ct, marked, err := b.svc.MarkUnreachable(ctx, chatID) // private chat id = user id
+	if !marked {
 		return
 	}
-	if !ct.Unreachable {
-		ct.Unreachable = true
-		if err := b.store.PutContact(ctx, ct); err != nil {
-			b.log.Error("mark contact unreachable", "chat_id", chatID, "err", err)
-		}
-		b.forgetContact(ct.UserID)
-		b.log.Info("contact blocked the bot", "chat_id", chatID, "unit", ct.UnitID)
+	if err != nil {
+		b.log.Error("mark contact unreachable", "chat_id", chatID, "err", err)
 	}
+	b.forgetContact(ct.UserID)
+	b.log.Info("contact blocked the bot", "chat_id", chatID, "unit", ct.UnitID)
 }
 
 // ErrBlocked is returned (wrapped) by sends outside an update when the user
