@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -83,17 +82,6 @@ func (b *Bot) addUnit(ctx context.Context, u *update) error {
 		return b.refuse(ctx, u, err)
 	}
 	b.sendText(ctx, u.chatID, fmt.Sprintf("已添加单位：%s（%s），编号 %d。\n发送 /invite %s 生成邀请链接。", unit.Name, cat.Name, unit.ID, unit.Name))
-	return nil
-}
-
-// refuse tells the user a refusal of the service (a *flows.UserError)
-// and returns nil for it; any other error is returned as it is.
-func (b *Bot) refuse(ctx context.Context, u *update, err error) error {
-	var ue *flows.UserError
-	if !errors.As(err, &ue) {
-		return err
-	}
-	b.sendText(ctx, u.chatID, ue.Msg)
 	return nil
 }
 

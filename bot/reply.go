@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"reportbot/bot/outbox"
 	"reportbot/flows"
@@ -62,6 +63,17 @@ func (b *Bot) send(ctx context.Context, chatID int64, r flows.Reply) error {
 // sendText says a plain text message.
 func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
 	_ = b.send(ctx, chatID, flows.Reply{Text: text})
+}
+
+// refuse tells the user a refusal of the service (a *flows.UserError)
+// and returns nil for it; any other error is returned as it is.
+func (b *Bot) refuse(ctx context.Context, u *update, err error) error {
+	var ue *flows.UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	b.sendText(ctx, u.chatID, ue.Msg)
+	return nil
 }
 
 // removeKeyboard strips a pressed message of its buttons.
