@@ -62,7 +62,7 @@ type Bot struct {
 	log       *slog.Logger
 	tg        *telegram.Client
 	svc       *flows.Service
-	store     flows.Store
+	store     flows.Store // only for scheduler.go and sched_admin.go (moving to package remind): remove with them
 	camp      *flows.Campaign
 	out       *outbox.Outbox
 	hooks     Hooks

@@ -104,7 +104,7 @@ func (b *Bot) contact(ctx context.Context, userID int64) (flows.Contact, error) 
 	if ok {
 		return c, nil
 	}
-	c, err := b.store.Contact(ctx, userID)
+	c, err := b.svc.Contact(ctx, userID)
 	if err != nil {
 		return c, err
 	}
@@ -155,7 +155,7 @@ func (b *Bot) confirmedContact(ctx context.Context, userID int64) (flows.Contact
 	b.mu.Lock()
 	cached, had := b.contacts[userID]
 	b.mu.Unlock()
-	c, err := b.store.Contact(ctx, userID)
+	c, err := b.svc.Contact(ctx, userID)
 	if errors.Is(err, flows.ErrNotFound) {
 		b.forgetContact(userID)
 		if had {
@@ -184,7 +184,7 @@ func showsReport(in flows.Input) bool {
 // msgFormerContact tells a former contact why they see nothing.
 func (b *Bot) msgFormerContact(ctx context.Context, unitID int64) string {
 	name := "该单位"
-	if u, err := b.store.Unit(ctx, unitID); err == nil {
+	if u, err := b.svc.LoadUnit(ctx, unitID); err == nil {
 		name = "“" + u.Name + "”"
 	}
 	return "您已不再是" + name + "的填报联系人（单位已交接给其他同事，或已由" + b.camp.Office + "调整），无法再查看或填报该单位的报告。如有疑问，请联系" + b.camp.Office + "。"
@@ -202,9 +202,9 @@ func (b *Bot) contactUnit(ctx context.Context, userID int64) (flows.Contact, flo
 	if err != nil {
 		return ct, flows.Unit{}, false, fmt.Errorf("load contact %d: %w", userID, err)
 	}
-	unit, err := b.store.Unit(ctx, ct.UnitID)
+	unit, err := b.svc.LoadUnit(ctx, ct.UnitID)
 	if err != nil {
-		return ct, unit, false, fmt.Errorf("load unit %d: %w", ct.UnitID, err)
+		return ct, unit, false, err
 	}
 	return ct, unit, true, nil
 }
@@ -254,13 +254,12 @@ func (b *Bot) contactStepAs(ctx context.Context, u *update, lookup func(context.
 		return fmt.Errorf("load contact %d: %w", u.userID, err)
 	}
 	u.unit = ct.UnitID
-	if ct.Unreachable || ct.ChatID != u.chatID {
-		// They write to us again: reachable (again), at this chat.
-		ct.Unreachable = false
-		ct.ChatID = u.chatID
-		if err := b.store.PutContact(ctx, ct); err != nil {
-			return fmt.Errorf("mark contact %d reachable: %w", ct.UserID, err)
-		}
+	// They write to us again: reachable (again), at this chat.
+	ct, changed, err := b.svc.ReachedAt(ctx, ct, u.chatID)
+	if err != nil {
+		return err
+	}
+	if changed {
 		b.rememberContact(ct)
 	}
 	res, err := step(ct)
@@ -309,41 +308,15 @@ func (b *Bot) bind(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "邀请链接无效。请确认打开的是市双拥办发给您的完整链接；如仍有问题，请联系市双拥办重新获取。")
 		return nil
 	}
-	now := b.svc.Now()
-	prev, perr := b.store.Contact(ctx, u.userID)
-	unit, err := b.store.Bind(ctx, flows.HashToken(token), flows.Contact{UserID: u.userID, ChatID: u.chatID, Name: u.userName, BoundAt: now}, now)
-	switch {
-	case errors.Is(err, flows.ErrNotFound):
-		b.sendText(ctx, u.chatID, "邀请链接无效或不存在。请确认链接完整；如仍有问题，请联系市双拥办重新获取邀请链接。")
-		return nil
-	case errors.Is(err, flows.ErrInviteUsed):
-		b.sendText(ctx, u.chatID, "此邀请链接已被使用过，每个链接只能绑定一次。如需绑定，请联系市双拥办获取新的邀请链接。")
-		return nil
-	case errors.Is(err, flows.ErrInviteExpired):
-		b.sendText(ctx, u.chatID, "此邀请链接已过期（有效期 30 天）。请联系市双拥办获取新的邀请链接。")
-		return nil
-	case errors.Is(err, flows.ErrInviteRevoked):
-		b.sendText(ctx, u.chatID, "此邀请链接已被市双拥办作废，不能再使用。如需绑定，请联系市双拥办获取新的邀请链接。")
-		return nil
-	case errors.Is(err, flows.ErrUnitRemoved):
-		b.sendText(ctx, u.chatID, "该单位已不在本次填报名单中，邀请链接不能再使用。如有疑问，请联系"+b.camp.Office+"。")
-		return nil
-	case errors.Is(err, flows.ErrAlreadyBound):
-		cur, _ := b.store.Contact(ctx, u.userID)
-		name := "其他单位"
-		if cu, err := b.store.Unit(ctx, cur.UnitID); err == nil {
-			name = "“" + cu.Name + "”"
-		}
-		b.sendText(ctx, u.chatID, "您已是"+name+"的填报联系人，一个账号只能绑定一个单位。如需更换单位，请先在原单位使用 /handover 交接，或联系市双拥办。")
-		return nil
-	case err != nil:
-		return fmt.Errorf("bind user %d: %w", u.userID, err)
+	unit, added, err := b.svc.Bind(ctx, token, flows.Contact{UserID: u.userID, ChatID: u.chatID, Name: u.userName})
+	if err != nil {
+		return b.refuse(ctx, u, err)
 	}
 	b.forgetContact(u.userID)
 	u.unit = unit.ID
 	b.greet(ctx, u.chatID, unit, "绑定成功！您已成为“"+unit.Name+"”的填报联系人。")
 	b.afterBind(ctx, unit, u)
-	if perr != nil || prev.UnitID != unit.ID { // not the same Bind again
+	if added { // not the same Bind again
 		b.postToGroup(ctx, "➕ “"+unit.Name+"”新增填报联系人："+contactName(flows.Contact{UserID: u.userID, Name: u.userName})+"。")
 	}
 	return nil

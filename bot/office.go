@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -43,15 +42,7 @@ func (b *Bot) adminConfirmed(ctx context.Context, u *update, action string) erro
 
 // overview loads the office's view of the campaign now.
 func (b *Bot) overview(ctx context.Context) (*flows.Overview, error) {
-	deadline, err := b.svc.Deadline(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o, err := flows.LoadOverview(ctx, b.store, b.camp, deadline, b.svc.Now())
-	if err != nil {
-		return nil, fmt.Errorf("load overview: %w", err)
-	}
-	return o, nil
+	return b.svc.Overview(ctx)
 }
 
 // summary: /summary — progress and totals in one message.
@@ -89,7 +80,7 @@ func (b *Bot) export(ctx context.Context, u *update) error {
 	if err != nil {
 		return err
 	}
-	texts := func(unit *flows.UnitOverview) ([]string, error) { return o.LoadTexts(ctx, b.store, unit) }
+	texts := func(unit *flows.UnitOverview) ([]string, error) { return b.svc.OverviewTexts(ctx, o, unit) }
 	var buf bytes.Buffer
 	if format == "csv" {
 		err = sheet.WriteCSV(&buf, o, texts)
@@ -121,19 +112,14 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "用法：/docs 单位名称（可只写名称中的一部分，如 /docs 离石区）")
 		return nil
 	}
-	unit, ok, err := b.findUnit(ctx, u.chatID, u.args)
+	unit, ok, err := b.findUnit(ctx, u, u.args)
 	if !ok || err != nil {
 		return err
 	}
-	reps, err := b.store.Reports(ctx, unit.ID)
+	r, returned, err := b.svc.LatestReport(ctx, unit)
 	if err != nil {
-		return fmt.Errorf("reports of unit %d: %w", unit.ID, err)
+		return b.refuse(ctx, u, err)
 	}
-	if len(reps) == 0 {
-		b.sendText(ctx, u.chatID, "“"+unit.Name+"”尚未提交报告，暂无材料。发送 /pending 查看各单位进度。")
-		return nil
-	}
-	r := reps[len(reps)-1]
 	type doc struct {
 		f       flows.File
 		caption string
@@ -154,7 +140,7 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 		}
 	}
 	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp.Location))
-	if d, err := b.store.Draft(ctx, unit.ID); err == nil && d.Status == flows.StatusReturned {
+	if returned {
 		head += "，该版本已退回修改"
 	}
 	if len(docs) == 0 {
@@ -169,42 +155,12 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 }
 
 // findUnit finds a unit for the office by its exact name or, failing that,
-// by a part of its name that only one unit has. It tells the chat when
-// there is none or several.
-func (b *Bot) findUnit(ctx context.Context, chatID int64, name string) (flows.Unit, bool, error) {
-	name = strings.TrimSpace(name)
-	unit, err := b.store.UnitByName(ctx, name)
-	if err == nil && !unit.Removed {
-		return unit, true, nil
-	}
-	if err != nil && !errors.Is(err, flows.ErrNotFound) {
-		return flows.Unit{}, false, fmt.Errorf("find unit %q: %w", name, err)
-	}
-	units, err := b.store.Units(ctx)
+// by a part of its name that only one unit has (flows.Service.FindUnit).
+// It tells the chat when there is none or several.
+func (b *Bot) findUnit(ctx context.Context, u *update, name string) (flows.Unit, bool, error) {
+	unit, err := b.svc.FindUnit(ctx, strings.TrimSpace(name))
 	if err != nil {
-		return flows.Unit{}, false, fmt.Errorf("list units: %w", err)
+		return flows.Unit{}, false, b.refuse(ctx, u, err)
 	}
-	var matches []flows.Unit
-	for _, x := range units {
-		if !x.Removed && strings.Contains(x.Name, name) {
-			matches = append(matches, x)
-		}
-	}
-	switch len(matches) {
-	case 1:
-		return matches[0], true, nil
-	case 0:
-		b.sendText(ctx, chatID, "找不到单位“"+name+"”。请检查名称，或发送 /pending 查看单位名单。")
-	default:
-		var names []string
-		for i, x := range matches {
-			if i == 10 {
-				names = append(names, fmt.Sprintf("……共 %d 个", len(matches)))
-				break
-			}
-			names = append(names, x.Name)
-		}
-		b.sendText(ctx, chatID, "有多个单位的名称包含“"+name+"”，请写完整名称：\n"+strings.Join(names, "\n"))
-	}
-	return flows.Unit{}, false, nil
+	return unit, true, nil
 }

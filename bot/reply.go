@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"reportbot/bot/outbox"
 	"reportbot/flows"
@@ -64,6 +65,17 @@ func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
 	_ = b.send(ctx, chatID, flows.Reply{Text: text})
 }
 
+// refuse tells the user a refusal of the service (a *flows.UserError)
+// and returns nil for it; any other error is returned as it is.
+func (b *Bot) refuse(ctx context.Context, u *update, err error) error {
+	var ue *flows.UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	b.sendText(ctx, u.chatID, ue.Msg)
+	return nil
+}
+
 // removeKeyboard strips a pressed message of its buttons.
 func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, msgID int) {
 	if msgID == 0 {
@@ -103,18 +115,15 @@ func (b *Bot) markUnreachable(ctx context.Context, chatID int64) {
 	if chatID <= 0 {
 		return
 	}
-	ct, err := b.store.Contact(ctx, chatID) // private chat id = user id
-	if err != nil {
+	ct, marked, err := b.svc.MarkUnreachable(ctx, chatID) // private chat id = user id
+	if !marked {
 		return
 	}
-	if !ct.Unreachable {
-		ct.Unreachable = true
-		if err := b.store.PutContact(ctx, ct); err != nil {
-			b.log.Error("mark contact unreachable", "chat_id", chatID, "err", err)
-		}
-		b.forgetContact(ct.UserID)
-		b.log.Info("contact blocked the bot", "chat_id", chatID, "unit", ct.UnitID)
+	if err != nil {
+		b.log.Error("mark contact unreachable", "chat_id", chatID, "err", err)
 	}
+	b.forgetContact(ct.UserID)
+	b.log.Info("contact blocked the bot", "chat_id", chatID, "unit", ct.UnitID)
 }
 
 // ErrBlocked is returned (wrapped) by sends outside an update when the user

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,7 +33,7 @@ func (b *Bot) revoke(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, revokeUsage)
 		return nil
 	}
-	unit, rest, err := b.leadingUnit(ctx, fields)
+	unit, rest, err := b.svc.LeadingUnit(ctx, fields)
 	if err != nil {
 		return err
 	}
@@ -43,9 +42,9 @@ func (b *Bot) revoke(ctx context.Context, u *update) error {
 		return nil
 	}
 	if len(rest) == 0 {
-		n, err := b.store.RevokeInvites(ctx, unit.ID, b.svc.Now())
+		n, err := b.svc.RevokeInvites(ctx, unit.ID)
 		if err != nil {
-			return fmt.Errorf("revoke invites of unit %d: %w", unit.ID, err)
+			return err
 		}
 		if n == 0 {
 			b.sendText(ctx, u.chatID, "“"+unit.Name+"”没有未使用的邀请链接，无需作废。")
@@ -55,9 +54,9 @@ func (b *Bot) revoke(ctx context.Context, u *update) error {
 		return nil
 	}
 	who := strings.Join(rest, " ")
-	cts, err := b.store.Contacts(ctx, unit.ID)
+	cts, err := b.svc.Contacts(ctx, unit.ID)
 	if err != nil {
-		return fmt.Errorf("contacts of unit %d: %w", unit.ID, err)
+		return err
 	}
 	var found []flows.Contact
 	for _, ct := range cts {
@@ -123,41 +122,11 @@ func (b *Bot) confirmRemoveContact(ctx context.Context, u *update, arg string) e
 		b.sendText(ctx, u.chatID, "这个按钮已失效，请重新发送 /revoke。")
 		return nil
 	}
-	unit, err := b.store.Unit(ctx, unitID)
-	if errors.Is(err, flows.ErrNotFound) {
-		b.sendText(ctx, u.chatID, "找不到这个单位，可能已被删除。")
-		return nil
-	}
+	res, err := b.svc.RemoveContact(ctx, unitID, userID)
 	if err != nil {
-		return fmt.Errorf("load unit %d: %w", unitID, err)
+		return b.refuse(ctx, u, err)
 	}
-	ct, err := b.store.Contact(ctx, userID)
-	if errors.Is(err, flows.ErrNotFound) || err == nil && ct.UnitID != unitID {
-		b.sendText(ctx, u.chatID, fmt.Sprintf("用户 %d 已不是“%s”的填报联系人。", userID, unit.Name))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load contact %d: %w", userID, err)
-	}
-	// A handover link the contact made would let them (or whoever has it)
-	// back in: revoke the unit's open links too, if there is such a link.
-	revoked := 0
-	invs, err := b.store.Invites(ctx, unitID)
-	if err != nil {
-		return fmt.Errorf("invites of unit %d: %w", unitID, err)
-	}
-	now := b.svc.Now()
-	for _, inv := range invs {
-		if inv.Open(now) && (inv.CreatedBy == userID || inv.Handover == userID) {
-			if revoked, err = b.store.RevokeInvites(ctx, unitID, now); err != nil {
-				return fmt.Errorf("revoke invites of unit %d: %w", unitID, err)
-			}
-			break
-		}
-	}
-	if err := b.store.RemoveContact(ctx, userID); err != nil && !errors.Is(err, flows.ErrNotFound) {
-		return fmt.Errorf("remove contact %d of unit %d: %w", userID, unitID, err)
-	}
+	unit, ct, revoked := res.Unit, res.Contact, res.Revoked
 	b.forgetContact(userID)
 	b.sendText(ctx, ct.ChatID, "市双拥办已将您移出“"+unit.Name+"”的填报联系人，您不能再为该单位填报。如有疑问，请联系"+b.camp.Office+"。")
 	reply := fmt.Sprintf("已将 %s（ID %d）移出“%s”的填报联系人，并已通知对方。", contactName(ct), userID, unit.Name)
@@ -177,17 +146,9 @@ func (b *Bot) confirmRevokeOlder(ctx context.Context, u *update, arg string) err
 		b.sendText(ctx, u.chatID, "这个按钮已失效，请重新发送 /revoke 单位名称。")
 		return nil
 	}
-	unit, err := b.store.Unit(ctx, unitID)
-	if errors.Is(err, flows.ErrNotFound) {
-		b.sendText(ctx, u.chatID, "找不到这个单位，可能已被删除。")
-		return nil
-	}
+	unit, n, err := b.svc.RevokeOlderInvites(ctx, unitID, time.Unix(0, cutoff))
 	if err != nil {
-		return fmt.Errorf("load unit %d: %w", unitID, err)
-	}
-	n, err := b.store.RevokeInvites(ctx, unitID, time.Unix(0, cutoff))
-	if err != nil {
-		return fmt.Errorf("revoke invites of unit %d: %w", unitID, err)
+		return b.refuse(ctx, u, err)
 	}
 	b.sendText(ctx, u.chatID, fmt.Sprintf("已作废“%s”的 %d 个较早的邀请链接；刚生成的链接仍然有效。", unit.Name, n))
 	return nil
@@ -201,50 +162,12 @@ func (b *Bot) confirmRevokeOlderAll(ctx context.Context, u *update, arg string) 
 		b.sendText(ctx, u.chatID, "这个按钮已失效，请重新发送 /invites。")
 		return nil
 	}
-	units, err := b.store.Units(ctx)
+	total, err := b.svc.RevokeOlderUnbound(ctx, time.Unix(0, cutoff))
 	if err != nil {
-		return fmt.Errorf("list units: %w", err)
-	}
-	total := 0
-	for _, unit := range units {
-		if unit.Removed {
-			continue
-		}
-		cts, err := b.store.Contacts(ctx, unit.ID)
-		if err != nil {
-			return fmt.Errorf("contacts of unit %d: %w", unit.ID, err)
-		}
-		if len(cts) > 0 {
-			continue
-		}
-		n, err := b.store.RevokeInvites(ctx, unit.ID, time.Unix(0, cutoff))
-		if err != nil {
-			return fmt.Errorf("revoke invites of unit %d: %w", unit.ID, err)
-		}
-		total += n
+		return err
 	}
 	b.sendText(ctx, u.chatID, fmt.Sprintf("已作废 %d 个较早的邀请链接；刚生成的链接仍然有效。", total))
 	return nil
-}
-
-// olderInvites counts the unit's open invites and returns the newest one's
-// creation time (the cutoff for the revoke button); call it before making
-// a new link.
-func (b *Bot) olderInvites(ctx context.Context, unitID int64, now time.Time) (int, time.Time, error) {
-	invs, err := b.store.Invites(ctx, unitID)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("invites of unit %d: %w", unitID, err)
-	}
-	n, newest := 0, time.Time{}
-	for _, inv := range invs {
-		if inv.Open(now) {
-			n++
-			if inv.Created.After(newest) {
-				newest = inv.Created
-			}
-		}
-	}
-	return n, newest, nil
 }
 
 // contactName is how /units and the notices name a contact.

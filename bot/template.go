@@ -50,9 +50,9 @@ func isSpreadsheet(f *flows.File) bool {
 // every problem (nothing changes), or why it is not a template.
 func (b *Bot) templateUpload(ctx context.Context, u *update, f flows.File) error {
 	return b.contactStep(ctx, u, func(ct flows.Contact) (flows.Result, error) {
-		unit, err := b.store.Unit(ctx, ct.UnitID)
+		unit, err := b.svc.LoadUnit(ctx, ct.UnitID)
 		if err != nil {
-			return flows.Result{}, fmt.Errorf("load unit %d: %w", ct.UnitID, err)
+			return flows.Result{}, err
 		}
 		up := b.camp.TemplateRefused(flows.FaultTooBig)
 		if f.Size <= sheet.MaxTemplateSize {
@@ -82,13 +82,10 @@ func (b *Bot) contactTemplate(ctx context.Context, u *update) error {
 	case !ok:
 		b.sendText(ctx, u.chatID, msgNotBound)
 		return nil
-	case unit.Removed:
-		b.sendText(ctx, u.chatID, "“"+unit.Name+"”已从本次填报名单中移除，无需再填报。如有疑问，请联系"+b.camp.Office+"。")
-		return nil
 	}
-	d, err := b.store.Draft(ctx, unit.ID)
+	d, err := b.svc.UnitDraft(ctx, unit)
 	if err != nil {
-		return fmt.Errorf("load draft of unit %d: %w", unit.ID, err)
+		return b.refuse(ctx, u, err)
 	}
 	prefilled := false
 	for _, r := range b.camp.TemplateRows(&unit, d.Answers) {
@@ -102,7 +99,7 @@ func (b *Bot) contactTemplate(ctx context.Context, u *update) error {
 func (b *Bot) officeTemplate(ctx context.Context, u *update) error {
 	var unit *flows.Unit
 	if name := strings.TrimSpace(u.args); name != "" {
-		x, ok, err := b.findUnit(ctx, u.chatID, name)
+		x, ok, err := b.findUnit(ctx, u, name)
 		if !ok || err != nil {
 			return err
 		}

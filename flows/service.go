@@ -169,7 +169,7 @@ func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from O
 		return Result{}, err
 	}
 	if u.Removed {
-		return Result{}, &UserError{Msg: "“" + u.Name + "”已从本次填报名单中移除，无需再填报。如有疑问，请联系" + s.Campaign.Office + "。"}
+		return Result{}, s.errUnitRemoved(u)
 	}
 	deadline, err := s.Deadline(ctx)
 	if err != nil {

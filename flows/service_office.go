@@ -1,0 +1,84 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// The office's side: its group chat, the overview of the campaign and a
+// unit's submitted material.
+
+// OfficeGroup returns the office group's chat id, 0 if none is set.
+func (s *Service) OfficeGroup(ctx context.Context) (int64, error) {
+	v, err := s.Store.Setting(ctx, SettingOfficeGroup)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load office group: %w", err)
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("stored office group %q: %w", v, err)
+	}
+	return id, nil
+}
+
+// SetOfficeGroup makes the chat the office group.
+func (s *Service) SetOfficeGroup(ctx context.Context, chatID int64) error {
+	if err := s.Store.PutSetting(ctx, SettingOfficeGroup, fmt.Sprint(chatID)); err != nil {
+		return fmt.Errorf("store office group: %w", err)
+	}
+	return nil
+}
+
+// FollowMigration moves the office group to its new supergroup id when
+// the group that migrated is the office group; it says whether it did.
+func (s *Service) FollowMigration(ctx context.Context, oldID, newID int64) (bool, error) {
+	group, err := s.OfficeGroup(ctx)
+	if err != nil {
+		return false, err
+	}
+	if group != oldID || newID == 0 {
+		return false, nil
+	}
+	if err := s.Store.PutSetting(ctx, SettingOfficeGroup, fmt.Sprint(newID)); err != nil {
+		return false, fmt.Errorf("store migrated office group: %w", err)
+	}
+	return true, nil
+}
+
+// Overview loads the office's view of the campaign now.
+func (s *Service) Overview(ctx context.Context) (*Overview, error) {
+	deadline, err := s.Deadline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := LoadOverview(ctx, s.Store, s.Campaign, deadline, s.Now())
+	if err != nil {
+		return nil, fmt.Errorf("load overview: %w", err)
+	}
+	return o, nil
+}
+
+// OverviewTexts reads the text answers of a unit of the overview (see
+// Overview.LoadTexts).
+func (s *Service) OverviewTexts(ctx context.Context, o *Overview, u *UnitOverview) ([]string, error) {
+	return o.LoadTexts(ctx, s.Store, u)
+}
+
+// LatestReport returns the unit's newest submitted report, and whether it
+// has been returned for correction since.
+func (s *Service) LatestReport(ctx context.Context, unit Unit) (r Report, returned bool, err error) {
+	reps, err := s.Store.Reports(ctx, unit.ID)
+	if err != nil {
+		return Report{}, false, fmt.Errorf("reports of unit %d: %w", unit.ID, err)
+	}
+	if len(reps) == 0 {
+		return Report{}, false, &UserError{Msg: "“" + unit.Name + "”尚未提交报告，暂无材料。发送 /pending 查看各单位进度。"}
+	}
+	d, err := s.Store.Draft(ctx, unit.ID)
+	return reps[len(reps)-1], err == nil && d.Status == StatusReturned, nil
+}
