@@ -10,23 +10,31 @@ import (
 
 	"reportbot/bot"
 	"reportbot/flows"
+	"reportbot/remind"
 )
 
-// scheduler is the bot's scheduler as serve runs it.
+// scheduler is the reminder and digest scheduler as serve runs it: made by
+// bot.New (make is its Config.Scheduler), started once the bot is set up,
+// stopped after the bot.
 type scheduler struct {
-	s   *bot.Scheduler
-	log *slog.Logger
+	svc  *flows.Service
+	log  *slog.Logger
+	opts remind.Options
+	s    *remind.Scheduler // set by make
 }
 
-// newScheduler makes the reminder and digest scheduler of b; every
-// reminder sent counts in reportbot_reminders_sent_total, every panic it
-// recovers in reportbot_panics_total{where}. The service's
-// clock is the bot's (svc is b's service).
-func newScheduler(_ *flows.Service, b *bot.Bot, logger *slog.Logger, now func() time.Time, m *metrics) *scheduler {
-	return &scheduler{
-		s:   bot.NewScheduler(b, bot.SchedulerOptions{Now: now, OnReminder: m.reminders.Inc, OnPanic: m.panicHook}),
-		log: logger,
-	}
+// newScheduler configures the scheduler of svc's campaign; every reminder
+// sent counts in reportbot_reminders_sent_total, every panic it recovers
+// in reportbot_panics_total{where}. The ticks run on now.
+func newScheduler(svc *flows.Service, logger *slog.Logger, now func() time.Time, m *metrics) *scheduler {
+	return &scheduler{svc: svc, log: logger, opts: remind.Options{Now: now, OnReminder: m.reminders.Inc, OnPanic: m.panicHook}}
+}
+
+// make makes the scheduler, which reaches Telegram through n (the bot's
+// Config.Scheduler).
+func (s *scheduler) make(n bot.Notifier) bot.Scheduler {
+	s.s = remind.New(s.svc, n, s.log, s.opts)
+	return s.s
 }
 
 // Start catches up missed rounds (in the background) and starts the ticks.
@@ -88,12 +96,15 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer store.Close()
 	svc := flows.NewService(store, camp, func() time.Time { return now })
-	b, err := bot.New(ctx, bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, AdminIDs: cfg.AdminIDs, Limits: cfg.Limits}, svc, logger, bot.Hooks{})
+	var s *remind.Scheduler
+	b, err := bot.New(ctx, bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, AdminIDs: cfg.AdminIDs, Limits: cfg.Limits, Scheduler: func(n bot.Notifier) bot.Scheduler {
+		s = remind.New(svc, n, logger, remind.Options{Now: svc.Now})
+		return s
+	}}, svc, logger, bot.Hooks{})
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	s := bot.NewScheduler(b, bot.SchedulerOptions{Now: svc.Now})
 	var what string
 	switch job {
 	case "reminders":
