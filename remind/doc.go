@@ -1,17 +1,19 @@
 // Package remind sends the reminder rounds and the office digests of a
-// campaign: the cron tick, the catch-up on start, the locks and markers
-// that make each reminder go out once across replicas and restarts, and
-// the recovery of panics. It knows the domain (reportbot/flows) and, for
-// what must reach Telegram, a Notifier; it imports no adapter.
+// campaign: the jobs of the minute tick, the catch-up on start, the locks
+// and markers that make each reminder go out once across replicas and
+// restarts, and the recovery of panics. It knows the domain
+// (reportbot/flows) and, for what must reach Telegram, a Notifier; it
+// imports no adapter.
 //
 // What is due when is the campaign's pure schedule (flows/schedule.go),
-// asked with the effective deadline at every tick; cron (pinned to the
-// campaign's zone, each job wrapped in SkipIfStillRunning and Recover) only
-// provides the minute tick. A round missed while the bot was down is
-// therefore caught up by the first tick after start — Start runs one at
-// once — when it is still meaningful (same day, not in the quiet hours; the
-// final digest within a day), and a moved deadline moves the plan at the
-// next tick. The last fire of each job is kept in the store's settings.
+// asked with the effective deadline at every tick; the caller's cron
+// (cmd/reportbot, pinned to the campaign's zone) only provides the minute
+// tick, calling Tick for each of Jobs, which skips a job still running. A
+// round missed while the bot was down is therefore caught up by the first
+// tick after start — Start runs one at once — when it is still meaningful
+// (same day, not in the quiet hours; the final digest within a day), and a
+// moved deadline moves the plan at the next tick. The last fire of each job
+// is kept in the store's settings.
 //
 // # Exactly once, with several replicas and restarts
 //

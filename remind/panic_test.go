@@ -165,7 +165,7 @@ func TestPanicInRound(t *testing.T) {
 	st.panicUnits.Store(true)
 	var panics panicCounter
 	s := h.scheduler(Options{OnPanic: panics.hook})
-	s.tick("reminders", s.runReminders) // as cron's tick would
+	s.Tick("reminders") // as cron's tick would
 	if got := panics.get("round"); got != 1 {
 		t.Errorf("OnPanic(round) called %d times, want 1 (all: %v)", got, panics.where)
 	}
@@ -177,7 +177,7 @@ func TestPanicInRound(t *testing.T) {
 		t.Errorf("office group last message = %q, want the note that the round panicked", m.Text)
 	}
 	// The bug is still there: the next tick does not run into it again.
-	s.tick("reminders", s.runReminders)
+	s.Tick("reminders")
 	if got := panics.get("round"); got != 1 {
 		t.Errorf("OnPanic(round) called %d times after a second tick, want still 1", got)
 	}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"reportbot/flows"
 )
@@ -46,10 +45,10 @@ type Scheduler struct {
 
 	ctx    context.Context // the jobs' context, cancelled by Stop
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // catch-up runs and admin rounds
+	wg     sync.WaitGroup          // catch-up runs, ticks and admin rounds
+	busy   map[string]*atomic.Bool // by job: it is running
 
 	mu       sync.Mutex
-	cron     *cron.Cron
 	stopped  bool
 	caughtUp chan struct{} // closed when Start's catch-up runs are done (tests wait for it)
 }
@@ -85,67 +84,38 @@ func New(svc *flows.Service, n Notifier, logger *slog.Logger, opts Options) *Sch
 		lease:      defaultLeases,
 		ctx:        ctx,
 		cancel:     cancel,
+		busy:       map[string]*atomic.Bool{"reminders": {}, "digest": {}},
 	}
 }
 
-// cronLogger adapts slog to cron's logger; cron's routine messages (a tick
-// skipped because the previous one still runs) are debug.
-type cronLogger struct{ log *slog.Logger }
+// Jobs are the scheduled jobs, by the names Tick takes: the reminder round
+// and the digest due at the tick, if any.
+func Jobs() []string { return []string{"reminders", "digest"} }
 
-func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("cron: "+msg, append([]any{"err", err}, kv...)...)
-}
-
-// Start catches up what was missed while the bot was down (in the
-// background) and starts the minute ticks. The jobs run under the
-// scheduler's own context until Stop, not under ctx: shutdown stops intake
-// and drains the handlers first, then the scheduler.
+// Start catches up what was missed while the bot was down: it runs every
+// job once, in the background (a missed round of thousands of units takes
+// minutes). The minute ticks are the caller's (Tick). The jobs run under
+// the scheduler's own context until Stop, not under ctx: shutdown stops
+// intake and drains the handlers first, then the scheduler.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return errors.New("start scheduler: already stopped")
 	}
-	if s.cron != nil {
+	if s.caughtUp != nil {
 		return errors.New("start scheduler: already started")
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
-	logger := cronLogger{s.log}
-	c := cron.New(cron.WithLocation(s.camp.Location), cron.WithLogger(logger))
-	// Skip wraps Recover, not the other way round: a panic must not escape
-	// SkipIfStillRunning, or it would never hand its token back and the job
-	// would be skipped for ever.
-	chain := cron.NewChain(cron.SkipIfStillRunning(logger), cron.Recover(logger))
-	jobs := []cron.Job{
-		chain.Then(cron.FuncJob(func() { s.tick("reminders", s.runReminders) })),
-		chain.Then(cron.FuncJob(func() { s.tick("digest", s.runDigest) })),
-	}
-	for _, j := range jobs {
-		if _, err := c.AddJob("* * * * *", j); err != nil {
-			return fmt.Errorf("schedule job: %w", err)
-		}
-	}
-	s.catchUp(jobs)
-	c.Start()
-	s.cron = c
-	s.log.Info("scheduler started", "zone", s.camp.Location.String(), "remind_at", s.camp.Schedule.RemindAt, "digest_at", s.camp.Schedule.DigestAt)
-	return nil
-}
-
-// catchUp runs the jobs once now, in the background: a missed round of
-// thousands of units takes minutes. The ticks skip a job while its
-// catch-up runs (the jobs are wrapped in SkipIfStillRunning).
-func (s *Scheduler) catchUp(jobs []cron.Job) {
 	var catchUp sync.WaitGroup
-	for _, j := range jobs {
+	for _, job := range Jobs() {
 		catchUp.Add(1)
 		s.wg.Go(func() {
 			defer catchUp.Done()
 			defer s.recoverAs("catch_up")
-			j.Run()
+			s.runJob(job)
 		})
 	}
 	s.caughtUp = make(chan struct{})
@@ -154,19 +124,56 @@ func (s *Scheduler) catchUp(jobs []cron.Job) {
 		catchUp.Wait()
 		close(s.caughtUp)
 	})
+	s.log.Info("scheduler started", "zone", s.camp.Location.String(), "remind_at", s.camp.Schedule.RemindAt, "digest_at", s.camp.Schedule.DigestAt)
+	return nil
 }
 
-// Stop stops the ticks, interrupts a running round (it is resumed by the
-// next start or by another replica, the same day) and waits for the jobs.
+// Tick runs one job (see Jobs) at the scheduler's clock, as the minute
+// tick does: what is due and has not run yet. A job still running (its
+// catch-up, or the previous tick's long round) is not run again; a panic
+// is recovered, logged and counted. Stop interrupts and waits for it;
+// after Stop, Tick does nothing.
+func (s *Scheduler) Tick(job string) {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	s.runJob(job)
+}
+
+// runJob runs one job unless it is still running.
+func (s *Scheduler) runJob(job string) {
+	var run func(context.Context, time.Time) (string, error)
+	switch job {
+	case "reminders":
+		run = s.runReminders
+	case "digest":
+		run = s.runDigest
+	default:
+		s.log.Error("no such job", "job", job)
+		return
+	}
+	busy := s.busy[job]
+	if !busy.CompareAndSwap(false, true) {
+		s.log.Debug("job still running; tick skipped", "job", job)
+		return
+	}
+	defer busy.Store(false)
+	s.tick(job, run)
+}
+
+// Stop interrupts a running job or round (it is resumed by the next start
+// or by another replica, the same day) and waits for the jobs; the caller
+// stops its ticks.
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
 	s.stopped = true
-	c := s.cron
 	s.mu.Unlock()
 	s.cancel()
-	if c != nil {
-		<-c.Stop().Done()
-	}
 	s.wg.Wait()
 }
 
@@ -191,8 +198,8 @@ func (s *Scheduler) runDigest(ctx context.Context, now time.Time) (string, error
 }
 
 // tick runs one job at the scheduler's clock and logs what it did.
-// A panic is recovered here (cron.Recover is the last resort, and counts
-// nothing).
+// A panic is recovered here (the caller's tick may have a last resort,
+// which counts nothing).
 func (s *Scheduler) tick(job string, run func(context.Context, time.Time) (string, error)) {
 	defer s.recoverAs(job)
 	if s.ctx.Err() != nil {

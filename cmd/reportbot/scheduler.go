@@ -8,19 +8,23 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"reportbot/bot"
 	"reportbot/flows"
 	"reportbot/remind"
 )
 
 // scheduler is the reminder and digest scheduler as serve runs it: made by
-// bot.New (make is its Config.Scheduler), started once the bot is set up,
-// stopped after the bot.
+// bot.New (make is its Config.Scheduler), started once the bot is set up
+// (the catch-up, then a cron tick of every job each minute, in the
+// campaign's zone), stopped after the bot.
 type scheduler struct {
 	svc  *flows.Service
 	log  *slog.Logger
 	opts remind.Options
 	s    *remind.Scheduler // set by make
+	cron *cron.Cron        // set by Start
 }
 
 // newScheduler configures the scheduler of svc's campaign; every reminder
@@ -37,15 +41,49 @@ func (s *scheduler) make(n bot.Notifier) bot.Scheduler {
 	return s.s
 }
 
-// Start catches up missed rounds (in the background) and starts the ticks.
+// cronLogger adapts slog to cron's logger; cron's routine messages are
+// debug.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append([]any{"err", err}, kv...)...)
+}
+
+// Start catches up missed rounds (in the background) and starts the minute
+// ticks. What is due when is the campaign's schedule, asked at each tick
+// (remind.Scheduler.Tick, which also skips a job still running and
+// recovers its panics; cron.Recover is the last resort).
 func (s *scheduler) Start(ctx context.Context) {
 	if err := s.s.Start(ctx); err != nil {
 		s.log.Error("start scheduler", "err", err)
+		return
 	}
+	logger := cronLogger{s.log.With("component", "scheduler")}
+	c := cron.New(cron.WithLocation(s.svc.Campaign.Location), cron.WithLogger(logger))
+	chain := cron.NewChain(cron.Recover(logger))
+	for _, job := range remind.Jobs() {
+		if _, err := c.AddJob("* * * * *", chain.Then(cron.FuncJob(func() { s.s.Tick(job) }))); err != nil {
+			s.log.Error("start scheduler", "job", job, "err", err)
+			return
+		}
+	}
+	c.Start()
+	s.cron = c
 }
 
-// Stop interrupts a running round (resumed on the next start) and waits.
-func (s *scheduler) Stop() { s.s.Stop() }
+// Stop stops the ticks, interrupts a running round (resumed on the next
+// start) and waits for the jobs.
+func (s *scheduler) Stop() {
+	var ticks context.Context
+	if s.cron != nil {
+		ticks = s.cron.Stop() // no new ticks
+	}
+	s.s.Stop()
+	if ticks != nil {
+		<-ticks.Done()
+	}
+}
 
 // runJob runs one scheduled job once, as the cron tick would:
 //
