@@ -107,12 +107,6 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 	return nil
 }
 
-// draftsByUnit returns the drafts of all units that have one, by unit id
-// (the scheduler's; it moves to package remind).
-func (b *Bot) draftsByUnit(ctx context.Context) (map[int64]flows.Draft, error) {
-	return b.svc.DraftsByUnit(ctx)
-}
-
 // setGroup: /setgroup sent in a group makes it the office group.
 func (b *Bot) setGroup(ctx context.Context, u *update) error {
 	if !b.isAdmin(u.userID) {

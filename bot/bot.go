@@ -41,6 +41,10 @@ type Config struct {
 	// OutageRetry is how long (polling) an update waits for an unreachable
 	// store before it is dropped; default 10 minutes.
 	OutageRetry time.Duration
+	// Scheduler makes the reminder and digest scheduler that /remind and
+	// /digest drive, given how it reaches Telegram; New calls it once its
+	// outbox is built. Required.
+	Scheduler func(Notifier) Scheduler
 }
 
 // Hooks lets the process observe the bot (metrics) without this package
@@ -62,7 +66,6 @@ type Bot struct {
 	log       *slog.Logger
 	tg        *telegram.Client
 	svc       *flows.Service
-	store     flows.Store // only for scheduler.go and sched_admin.go (moving to package remind): remove with them
 	camp      *flows.Campaign
 	out       *outbox.Outbox
 	hooks     Hooks
@@ -70,7 +73,7 @@ type Bot struct {
 	token     string // names this process in claims
 	disp      *dispatcher
 	cmds      *commandTable
-	sched     atomic.Pointer[Scheduler] // set by NewScheduler; nil until then
+	sched     Scheduler
 	strangers *strangers
 	standby   atomic.Bool
 
@@ -85,6 +88,9 @@ type Bot struct {
 // New builds the bot and its go-telegram client. It asks Telegram who the
 // bot is (for invite links), retrying until ctx ends.
 func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logger, hooks Hooks) (*Bot, error) {
+	if cfg.Scheduler == nil {
+		return nil, errors.New("bot: Config.Scheduler is required")
+	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
@@ -102,7 +108,6 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		cfg:       cfg,
 		log:       logger,
 		svc:       svc,
-		store:     svc.Store,
 		camp:      svc.Campaign,
 		hooks:     hooks,
 		token:     processToken(),
@@ -139,6 +144,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		Concurrency: cfg.Concurrency,
 		Hooks:       outbox.Hooks{Sent: hooks.Sent, Throttled: hooks.Throttled, Retried: hooks.Retried, Dropped: hooks.Dropped, Panic: hooks.Panic},
 	})
+	b.sched = cfg.Scheduler(Notifier{b})
 	b.disp = newDispatcher(cfg.Concurrency, b.handleUpdate)
 	return b, nil
 }
@@ -153,8 +159,8 @@ func (b *Bot) Outbox() *outbox.Outbox { return b.out }
 // clock), for the demo and tests that reach into a running bot.
 func (b *Bot) Service() *flows.Service { return b.svc }
 
-// Scheduler is the scheduler made for the bot by NewScheduler, nil before.
-func (b *Bot) Scheduler() *Scheduler { return b.sched.Load() }
+// Scheduler is the scheduler made for the bot by Config.Scheduler.
+func (b *Bot) Scheduler() Scheduler { return b.sched }
 
 // Standby reports whether this process waits as a hot standby (another
 // holds the lease), which is healthy.

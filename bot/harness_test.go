@@ -14,6 +14,7 @@ import (
 
 	"reportbot/bot/telegramtest"
 	"reportbot/flows"
+	"reportbot/remind"
 	"reportbot/storage/bolt"
 	"reportbot/storage/redis"
 	"reportbot/storage/redis/redistest"
@@ -75,6 +76,7 @@ type harness struct {
 	store    flows.Store
 	svc      *flows.Service
 	bot      *Bot
+	sched    *remind.Scheduler // the bot's (/remind, /digest)
 	clock    *testClock
 	camp     *flows.Campaign
 	dir      string
@@ -161,7 +163,11 @@ func (h *harness) start() {
 		logw = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := Config{Token: testToken, APIURL: h.tg.URL(), AdminIDs: []int64{h.admin.ID}, Limits: h.opts.limits, PollTimeout: 2 * time.Second, OutageRetry: h.opts.outageRetry}
+	cfg := Config{Token: testToken, APIURL: h.tg.URL(), AdminIDs: []int64{h.admin.ID}, Limits: h.opts.limits, PollTimeout: 2 * time.Second, OutageRetry: h.opts.outageRetry,
+		Scheduler: func(n Notifier) Scheduler {
+			h.sched = remind.New(h.svc, n, logger, remind.Options{Now: h.clock.Now})
+			return h.sched
+		}}
 	if h.opts.webhook {
 		cfg.WebhookURL = "http://127.0.0.1/unused"
 		cfg.WebhookSecret = "s3cret-hook"
@@ -200,6 +206,7 @@ func (h *harness) stop() {
 	if h.bot == nil {
 		return
 	}
+	h.sched.Stop() // admin rounds still running
 	h.cancel()
 	<-h.done
 	h.bot.Close()

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,16 +20,11 @@ const (
 	remindAction   = "remind:"
 	remindCancel   = "remind-no"
 	remindValidFor = time.Hour // an older confirmation button is refused
-	msgNoScheduler = "提醒功能尚未启动，请稍后再试。"
 )
 
 // remindCommand: /remind shows how many units a round would reach and asks
 // to confirm with a button.
 func (b *Bot) remindCommand(ctx context.Context, u *update) error {
-	if b.sched.Load() == nil {
-		b.sendText(ctx, u.chatID, msgNoScheduler)
-		return nil
-	}
 	now := b.svc.Now()
 	if b.camp.Quiet(now) {
 		b.sendText(ctx, u.chatID, fmt.Sprintf("现在是免打扰时段（%s），不发送提醒。请在免打扰时段结束后再发送 /remind。", b.camp.QuietHours()))
@@ -63,25 +57,16 @@ func (b *Bot) remindCommand(ctx context.Context, u *update) error {
 
 // unitsToRemind counts the units a round would remind now.
 func (b *Bot) unitsToRemind(ctx context.Context) (n, returned int, err error) {
-	units, err := b.store.Units(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("list units: %w", err)
-	}
-	drafts, err := b.draftsByUnit(ctx)
+	units, drafts, err := b.svc.UnitsToRemind(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, unit := range units {
-		d := drafts[unit.ID]
-		if unit.Removed || !flows.NeedsReminder(d) {
-			continue
-		}
-		n++
-		if d.Status == flows.StatusReturned {
+		if drafts[unit.ID].Status == flows.StatusReturned {
 			returned++
 		}
 	}
-	return n, returned, nil
+	return len(units), returned, nil
 }
 
 // schedConfirmed runs a confirmation button of the scheduler's admin
@@ -100,11 +85,6 @@ func (b *Bot) schedConfirmed(ctx context.Context, u *update, action string) (boo
 
 // confirmRemind starts the admin's round named by key (m200601021504).
 func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
-	s := b.sched.Load()
-	if s == nil {
-		b.sendText(ctx, u.chatID, msgNoScheduler)
-		return nil
-	}
 	now := b.svc.Now()
 	at, err := time.ParseInLocation("200601021504", strings.TrimPrefix(key, "m"), b.camp.Location)
 	if err != nil || !strings.HasPrefix(key, "m") {
@@ -126,7 +106,7 @@ func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
 	r := b.camp.ManualRound(deadline, at)
 	chatID := u.chatID
 	b.sendText(ctx, chatID, "正在发送提醒……完成后会在这里和工作群中报告结果。")
-	s.goRound(r, deadline, func(ctx context.Context, res RoundResult, err error) {
+	b.sched.RemindNow(r, deadline, func(ctx context.Context, res flows.RoundResult, err error) {
 		switch {
 		case err != nil:
 			b.sendText(ctx, chatID, "提醒发送中断，已发送的不会重复发送。请稍后重新发送 /remind 并确认。")
@@ -147,11 +127,6 @@ func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
 
 // digestCommand: /digest posts a digest to the office group now.
 func (b *Bot) digestCommand(ctx context.Context, u *update) error {
-	s := b.sched.Load()
-	if s == nil {
-		b.sendText(ctx, u.chatID, msgNoScheduler)
-		return nil
-	}
 	group, err := b.officeGroup(ctx)
 	if err != nil {
 		return err
@@ -160,7 +135,7 @@ func (b *Bot) digestCommand(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "尚未设置市双拥办工作群，无法发送简报。请先把机器人拉进工作群，并在群中发送 /setgroup。")
 		return nil
 	}
-	if err := s.DigestNow(ctx, b.svc.Now()); err != nil {
+	if err := b.sched.DigestNow(ctx, b.svc.Now()); err != nil {
 		b.log.Error("digest on request", "err", b.redact(err))
 		b.sendText(ctx, u.chatID, "简报发送失败，请稍后再试。")
 		return nil
@@ -182,7 +157,7 @@ func (b *Bot) remindersCommand(ctx context.Context, u *update) error {
 	case "off", "关", "关闭", "停止":
 		value = "off"
 	case "":
-		off, err := b.remindersOff(ctx)
+		off, err := b.svc.RemindersOff(ctx)
 		if err != nil {
 			return err
 		}
@@ -196,8 +171,8 @@ func (b *Bot) remindersCommand(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "用法：/reminders on 开启截止后的自动提醒，/reminders off 停止。")
 		return nil
 	}
-	if err := b.store.PutSetting(ctx, flows.SettingReminders, value); err != nil {
-		return fmt.Errorf("store reminders setting: %w", err)
+	if err := b.svc.SetRemindersOff(ctx, value == "off"); err != nil {
+		return err
 	}
 	if value == "off" {
 		b.sendText(ctx, u.chatID, "已停止截止后的自动提醒。截止前的提醒照常发送；需要时仍可用 /remind 手动提醒。")
@@ -209,17 +184,4 @@ func (b *Bot) remindersCommand(ctx context.Context, u *update) error {
 	}
 	b.sendText(ctx, u.chatID, text)
 	return nil
-}
-
-// remindersOff reports whether the office stopped the reminders after the
-// deadline (/reminders off).
-func (b *Bot) remindersOff(ctx context.Context) (bool, error) {
-	v, err := b.store.Setting(ctx, flows.SettingReminders)
-	if errors.Is(err, flows.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("load reminders setting: %w", err)
-	}
-	return v == "off", nil
 }

@@ -192,19 +192,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	metrics := newMetrics()
 	svc := flows.NewService(store, camp, now)
-	b, err := bot.New(ctx, bot.Config{
-		Token:         cfg.Token,
-		APIURL:        cfg.APIURL,
-		AdminIDs:      cfg.AdminIDs,
-		WebhookURL:    cfg.WebhookURL,
-		WebhookSecret: cfg.WebhookSecret,
-		Limits:        cfg.Limits,
-		OutageRetry:   cfg.OutageRetry,
-	}, svc, logger, metrics.botHooks())
+	sched := newScheduler(svc, logger, now, metrics)
+	b, err := setUpBot(ctx, cfg, svc, logger, metrics, sched)
 	if err != nil {
-		return err
-	}
-	if err := b.Setup(ctx); err != nil {
 		return err
 	}
 
@@ -222,7 +212,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 
-	sched := newScheduler(svc, b, logger, now, metrics)
 	sched.Start(ctx)
 
 	logger.Info("reportbot started", "bot", b.Username(), "store", kind, "campaign", camp.ID,
@@ -260,6 +249,28 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	sched.Stop()              // wait for running jobs
 	logger.Info("stopped")
 	return runErr
+}
+
+// setUpBot makes the bot, and with it the scheduler sched, and registers
+// its command menu and webhook.
+func setUpBot(ctx context.Context, cfg config, svc *flows.Service, logger *slog.Logger, m *metrics, sched *scheduler) (*bot.Bot, error) {
+	b, err := bot.New(ctx, bot.Config{
+		Token:         cfg.Token,
+		APIURL:        cfg.APIURL,
+		AdminIDs:      cfg.AdminIDs,
+		WebhookURL:    cfg.WebhookURL,
+		WebhookSecret: cfg.WebhookSecret,
+		Limits:        cfg.Limits,
+		OutageRetry:   cfg.OutageRetry,
+		Scheduler:     sched.make,
+	}, svc, logger, m.botHooks())
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Setup(ctx); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // runActive runs the bot's active work (polling, the outbox) until ctx

@@ -75,7 +75,7 @@ func (m *metrics) botHooks() bot.Hooks {
 	}
 }
 
-// panicHook counts a panic the scheduler recovered (SchedulerOptions.OnPanic).
+// panicHook counts a panic the scheduler recovered (remind.Options.OnPanic).
 func (m *metrics) panicHook(where string) { m.panics.WithLabelValues(where).Inc() }
 
 // openDraftsEvery bounds how often /metrics counts the open drafts: the

@@ -8,36 +8,82 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"reportbot/bot"
 	"reportbot/flows"
+	"reportbot/remind"
 )
 
-// scheduler is the bot's scheduler as serve runs it.
+// scheduler is the reminder and digest scheduler as serve runs it: made by
+// bot.New (make is its Config.Scheduler), started once the bot is set up
+// (the catch-up, then a cron tick of every job each minute, in the
+// campaign's zone), stopped after the bot.
 type scheduler struct {
-	s   *bot.Scheduler
-	log *slog.Logger
+	svc  *flows.Service
+	log  *slog.Logger
+	opts remind.Options
+	s    *remind.Scheduler // set by make
+	cron *cron.Cron        // set by Start
 }
 
-// newScheduler makes the reminder and digest scheduler of b; every
-// reminder sent counts in reportbot_reminders_sent_total, every panic it
-// recovers in reportbot_panics_total{where}. The service's
-// clock is the bot's (svc is b's service).
-func newScheduler(_ *flows.Service, b *bot.Bot, logger *slog.Logger, now func() time.Time, m *metrics) *scheduler {
-	return &scheduler{
-		s:   bot.NewScheduler(b, bot.SchedulerOptions{Now: now, OnReminder: m.reminders.Inc, OnPanic: m.panicHook}),
-		log: logger,
-	}
+// newScheduler configures the scheduler of svc's campaign; every reminder
+// sent counts in reportbot_reminders_sent_total, every panic it recovers
+// in reportbot_panics_total{where}. The ticks run on now.
+func newScheduler(svc *flows.Service, logger *slog.Logger, now func() time.Time, m *metrics) *scheduler {
+	return &scheduler{svc: svc, log: logger, opts: remind.Options{Now: now, OnReminder: m.reminders.Inc, OnPanic: m.panicHook}}
 }
 
-// Start catches up missed rounds (in the background) and starts the ticks.
+// make makes the scheduler, which reaches Telegram through n (the bot's
+// Config.Scheduler).
+func (s *scheduler) make(n bot.Notifier) bot.Scheduler {
+	s.s = remind.New(s.svc, n, s.log, s.opts)
+	return s.s
+}
+
+// cronLogger adapts slog to cron's logger; cron's routine messages are
+// debug.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append([]any{"err", err}, kv...)...)
+}
+
+// Start catches up missed rounds (in the background) and starts the minute
+// ticks. What is due when is the campaign's schedule, asked at each tick
+// (remind.Scheduler.Tick, which also skips a job still running and
+// recovers its panics; cron.Recover is the last resort).
 func (s *scheduler) Start(ctx context.Context) {
 	if err := s.s.Start(ctx); err != nil {
 		s.log.Error("start scheduler", "err", err)
+		return
 	}
+	logger := cronLogger{s.log.With("component", "scheduler")}
+	c := cron.New(cron.WithLocation(s.svc.Campaign.Location), cron.WithLogger(logger))
+	chain := cron.NewChain(cron.Recover(logger))
+	for _, job := range remind.Jobs() {
+		if _, err := c.AddJob("* * * * *", chain.Then(cron.FuncJob(func() { s.s.Tick(job) }))); err != nil {
+			s.log.Error("start scheduler", "job", job, "err", err)
+			return
+		}
+	}
+	c.Start()
+	s.cron = c
 }
 
-// Stop interrupts a running round (resumed on the next start) and waits.
-func (s *scheduler) Stop() { s.s.Stop() }
+// Stop stops the ticks, interrupts a running round (resumed on the next
+// start) and waits for the jobs.
+func (s *scheduler) Stop() {
+	var ticks context.Context
+	if s.cron != nil {
+		ticks = s.cron.Stop() // no new ticks
+	}
+	s.s.Stop()
+	if ticks != nil {
+		<-ticks.Done()
+	}
+}
 
 // runJob runs one scheduled job once, as the cron tick would:
 //
@@ -88,12 +134,15 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer store.Close()
 	svc := flows.NewService(store, camp, func() time.Time { return now })
-	b, err := bot.New(ctx, bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, AdminIDs: cfg.AdminIDs, Limits: cfg.Limits}, svc, logger, bot.Hooks{})
+	var s *remind.Scheduler
+	b, err := bot.New(ctx, bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, AdminIDs: cfg.AdminIDs, Limits: cfg.Limits, Scheduler: func(n bot.Notifier) bot.Scheduler {
+		s = remind.New(svc, n, logger, remind.Options{Now: svc.Now})
+		return s
+	}}, svc, logger, bot.Hooks{})
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	s := bot.NewScheduler(b, bot.SchedulerOptions{Now: svc.Now})
 	var what string
 	switch job {
 	case "reminders":

@@ -23,6 +23,7 @@ import (
 	"reportbot/bot"
 	"reportbot/bot/telegramtest"
 	"reportbot/flows"
+	"reportbot/remind"
 )
 
 // The page's server: the static page and a small JSON API over the fake
@@ -736,7 +737,7 @@ func (d *Server) apiTimeMachine(w http.ResponseWriter, r *http.Request) {
 // runDue runs the reminder round and the digest due at now, if any, and
 // says what happened (Chinese, for the page).
 func (d *Server) runDue(ctx context.Context, now time.Time) ([]string, error) {
-	sched := d.bot.Scheduler()
+	sched, _ := d.bot.Scheduler().(*remind.Scheduler)
 	if sched == nil {
 		return nil, errors.New("the scheduler is not running")
 	}

@@ -11,6 +11,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/flows"
+	"reportbot/remind"
 	"reportbot/storage/bolt"
 )
 
@@ -39,12 +40,17 @@ func serveForTest(ctx context.Context, getenv func(string) string, _, stderr io.
 	limits.Global, limits.PerChat, limits.PerGroupMinute = 0, 0, 0 // SEND_RATE_*=0
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := flows.NewService(store, camp, hooks.Now)
+	var sched *remind.Scheduler
 	b, err := bot.New(ctx, bot.Config{
 		Token:       getenv("TELEGRAM_BOT_TOKEN"),
 		APIURL:      getenv("TELEGRAM_API_URL"),
 		AdminIDs:    []int64{adminID},
 		Limits:      limits,
 		OutageRetry: 10 * time.Minute,
+		Scheduler: func(n bot.Notifier) bot.Scheduler {
+			sched = remind.New(svc, n, logger, remind.Options{Now: hooks.Now})
+			return sched
+		},
 	}, svc, logger, bot.Hooks{})
 	if err != nil {
 		return err
@@ -52,7 +58,6 @@ func serveForTest(ctx context.Context, getenv func(string) string, _, stderr io.
 	if err := b.Setup(ctx); err != nil {
 		return err
 	}
-	sched := bot.NewScheduler(b, bot.SchedulerOptions{Now: hooks.Now})
 	if err := sched.Start(ctx); err != nil {
 		return err
 	}

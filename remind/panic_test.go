@@ -1,4 +1,4 @@
-package bot
+package remind
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ func TestPanicInRoundWorker(t *testing.T) {
 	var panics panicCounter
 	catchUp := func() {
 		t.Helper()
-		s := h.scheduler(SchedulerOptions{OnPanic: panics.hook})
+		s := h.scheduler(Options{OnPanic: panics.hook})
 		if err := s.Start(ctx); err != nil {
 			t.Fatalf("Start: %v", err)
 		}
@@ -135,7 +135,7 @@ func TestPanicInRoundWorker(t *testing.T) {
 	if err := h.store.PutSetting(ctx, settingLastReminders, at(2, 1, 9, 0).Format(time.RFC3339)); err != nil {
 		t.Fatal(err)
 	}
-	s := h.scheduler(SchedulerOptions{OnPanic: panics.hook})
+	s := h.scheduler(Options{OnPanic: panics.hook})
 	res, err := s.RunReminders(ctx, h.clock.Now())
 	if err != nil || res.Skip != "panicked" || res.Ran {
 		t.Errorf("RunReminders after the round panicked = %+v, %v; want Skip panicked", res, err)
@@ -164,8 +164,8 @@ func TestPanicInRound(t *testing.T) {
 	a := addDirect(t, h.store, h.tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
 	st.panicUnits.Store(true)
 	var panics panicCounter
-	s := h.scheduler(SchedulerOptions{OnPanic: panics.hook})
-	s.tick("reminders", s.runReminders) // as cron's tick would
+	s := h.scheduler(Options{OnPanic: panics.hook})
+	s.Tick("reminders") // as cron's tick would
 	if got := panics.get("round"); got != 1 {
 		t.Errorf("OnPanic(round) called %d times, want 1 (all: %v)", got, panics.where)
 	}
@@ -177,7 +177,7 @@ func TestPanicInRound(t *testing.T) {
 		t.Errorf("office group last message = %q, want the note that the round panicked", m.Text)
 	}
 	// The bug is still there: the next tick does not run into it again.
-	s.tick("reminders", s.runReminders)
+	s.Tick("reminders")
 	if got := panics.get("round"); got != 1 {
 		t.Errorf("OnPanic(round) called %d times after a second tick, want still 1", got)
 	}

@@ -1,4 +1,4 @@
-package bot
+package remind
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"reportbot/bot"
 	"reportbot/bot/telegramtest"
 	"reportbot/flows"
 	"reportbot/flows/flowstest"
@@ -144,17 +145,6 @@ func roundLines(tg *telegramtest.Server, group int64) []string {
 	return out
 }
 
-// testScheduler makes the scheduler of the harness's bot on its clock.
-func (h *harness) scheduler(opts SchedulerOptions) *Scheduler {
-	h.t.Helper()
-	if opts.Now == nil {
-		opts.Now = h.clock.Now
-	}
-	s := NewScheduler(h.bot, opts)
-	h.t.Cleanup(s.Stop)
-	return s
-}
-
 // TestReminderLadderWalk walks the 2022 campaign from 20 January to 16
 // February in half-hour steps, running the reminder job at each step as the
 // cron tick would, and checks each round's recipients: units that submit
@@ -188,7 +178,7 @@ func TestReminderLadderWalk(t *testing.T) {
 	h.settle()
 
 	var sent atomic.Int64
-	s := h.scheduler(SchedulerOptions{OnReminder: func() { sent.Add(1) }})
+	s := h.scheduler(Options{OnReminder: func() { sent.Add(1) }})
 	ctx := t.Context()
 
 	events := map[time.Time]func(){
@@ -329,14 +319,14 @@ func TestReminderCatchUp(t *testing.T) {
 	ctx := t.Context()
 
 	// 7 Feb 09:00 fires normally.
-	if res, err := h.scheduler(SchedulerOptions{}).RunReminders(ctx, at(2, 7, 9, 0)); err != nil || !res.Ran {
+	if res, err := h.scheduler(Options{}).RunReminders(ctx, at(2, 7, 9, 0)); err != nil || !res.Ran {
 		t.Fatalf("RunReminders(7 Feb 09:00) = %v, %v; want the round to run", res, err)
 	}
 
 	start := func(now time.Time) {
 		t.Helper()
 		h.clock.Set(now)
-		s := h.scheduler(SchedulerOptions{})
+		s := h.scheduler(Options{})
 		if err := s.Start(ctx); err != nil {
 			t.Fatalf("Start: %v", err)
 		}
@@ -383,7 +373,7 @@ func TestDigestSchedule(t *testing.T) {
 	b := addDirect(t, st, tg, "市财政局", "department", 1, h.clock.Now())
 	addDirect(t, st, tg, "市总工会", "organization", 0, h.clock.Now())
 	submitDirect(t, st, c, a.Unit, at(2, 8, 10, 0))
-	s := h.scheduler(SchedulerOptions{})
+	s := h.scheduler(Options{})
 	ctx := t.Context()
 	digests := func() []string {
 		var out []string
@@ -440,7 +430,7 @@ func TestSubmitDuringRound(t *testing.T) {
 		us = append(us, addDirect(t, st, tg, fmt.Sprintf("单位%d", i+1), "department", 1, h.clock.Now()))
 	}
 	var once sync.Once
-	s := h.scheduler(SchedulerOptions{Workers: 1, OnReminder: func() {
+	s := h.scheduler(Options{Workers: 1, OnReminder: func() {
 		// Unit 3 submits right after the first reminder went out.
 		once.Do(func() { submitDirect(t, st, c, us[2].Unit, h.clock.Now()) })
 	}})
@@ -472,7 +462,7 @@ func TestBlockedContact(t *testing.T) {
 	usr := u.users[0]
 	tg.Block(usr.ID)
 	h.settle()
-	s := h.scheduler(SchedulerOptions{})
+	s := h.scheduler(Options{})
 	ctx := t.Context()
 	sendsBefore := tg.Calls("sendMessage")
 	res, err := s.RunReminders(ctx, at(2, 7, 9, 0))
@@ -566,25 +556,12 @@ func (s *crashingStore) PutContact(ctx context.Context, c flows.Contact) error {
 	return s.Store.PutContact(ctx, c)
 }
 
-// otherBot starts a second bot object (another process, no intake) on st,
-// sharing the harness's fake Bot API and clock.
-func (h *harness) otherBot(st flows.Store) *Bot {
-	h.t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b, err := New(context.Background(), Config{Token: testToken, APIURL: h.tg.URL()}, flows.NewService(st, h.camp, h.clock.Now), logger, Hooks{})
-	if err != nil {
-		h.t.Fatalf("New: %v", err)
-	}
-	h.t.Cleanup(b.Close)
-	return b
-}
-
 // shortLeases let a dead run's locks expire within a test.
 var shortLeases = leases{round: 400 * time.Millisecond, unit: 250 * time.Millisecond, send: 200 * time.Millisecond, renew: 50 * time.Millisecond, retain: time.Hour, digest: time.Second}
 
 // resume runs the round until it is no longer busy (a dead run's lock
 // expires after shortLeases.round).
-func resume(t *testing.T, s *Scheduler, now time.Time) RoundResult {
+func resume(t *testing.T, s *Scheduler, now time.Time) flows.RoundResult {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -620,7 +597,7 @@ func TestRoundResume(t *testing.T) {
 		// 1. Shutdown after 3 reminders: the run stops and releases the round.
 		rctx, cancel := context.WithCancel(ctx)
 		var n atomic.Int64
-		s1 := h.scheduler(SchedulerOptions{Workers: 1, OnReminder: func() {
+		s1 := h.scheduler(Options{Workers: 1, OnReminder: func() {
 			if n.Add(1) == 3 {
 				cancel()
 			}
@@ -639,7 +616,7 @@ func TestRoundResume(t *testing.T) {
 		// 3. Another process crashes after 3 more reminders: from then on
 		// its store calls fail, so it releases nothing.
 		cs := &crashingStore{Store: st, confirms: 3}
-		s2 := NewScheduler(h.otherBot(cs), SchedulerOptions{Workers: 1})
+		s2 := h.otherScheduler(cs, Options{Workers: 1})
 		t.Cleanup(s2.Stop)
 		s2.lease = shortLeases
 		if res, err := s2.RunReminders(ctx, now); err == nil || res.Ran {
@@ -647,7 +624,7 @@ func TestRoundResume(t *testing.T) {
 		}
 
 		// 4. Resume: busy until the crashed run's round lock expires.
-		s3 := h.scheduler(SchedulerOptions{})
+		s3 := h.scheduler(Options{})
 		s3.lease = shortLeases
 		res := resume(t, s3, now)
 		for _, u := range us {
@@ -664,7 +641,7 @@ func TestRoundResume(t *testing.T) {
 			t.Errorf("office group lines = %q, want one for all 8 units", lines)
 		}
 		// The round is done for everyone.
-		if res, err := h.scheduler(SchedulerOptions{}).RunRound(ctx, res.Round, h.camp.Deadline); err != nil || res.Ran {
+		if res, err := h.scheduler(Options{}).RunRound(ctx, res.Round, h.camp.Deadline); err != nil || res.Ran {
 			t.Errorf("RunRound after completion = %v, %v; want it refused", res, err)
 		}
 	})
@@ -685,7 +662,7 @@ func TestRoundCrashAfterSend(t *testing.T) {
 	now := at(2, 7, 9, 0)
 	cs := &crashingStore{Store: st}
 	var n atomic.Int64
-	s1 := NewScheduler(h.otherBot(cs), SchedulerOptions{Workers: 1, OnReminder: func() {
+	s1 := h.otherScheduler(cs, Options{Workers: 1, OnReminder: func() {
 		if n.Add(1) == 2 {
 			cs.crashed.Store(true) // Telegram took reminder 2; its marker is never written
 		}
@@ -695,7 +672,7 @@ func TestRoundCrashAfterSend(t *testing.T) {
 	if res, err := s1.RunReminders(t.Context(), now); err == nil || res.Ran {
 		t.Fatalf("crashing RunReminders = %v, %v; want an error", res, err)
 	}
-	s2 := h.scheduler(SchedulerOptions{})
+	s2 := h.scheduler(Options{})
 	s2.lease = shortLeases
 	resume(t, s2, now)
 	for i, want := range []int{1, 2, 1, 1, 1} {
@@ -708,14 +685,14 @@ func TestRoundCrashAfterSend(t *testing.T) {
 // replica is one bot instance of a multi-replica test.
 type replica struct {
 	store flows.Store
-	bot   *Bot
+	bot   *bot.Bot
 	sched *Scheduler
 }
 
 // startReplica starts a bot instance with its own store client on the
 // shared Redis and the shared fake Bot API (no intake: these tests only
 // send).
-func startReplica(t testing.TB, redisURL string, tg *telegramtest.Server, camp *flows.Campaign, now func() time.Time, limits Limits, opts SchedulerOptions) *replica {
+func startReplica(t testing.TB, redisURL string, tg *telegramtest.Server, camp *flows.Campaign, now func() time.Time, limits bot.Limits, opts Options) *replica {
 	t.Helper()
 	ctx := context.Background()
 	st, err := redis.Open(ctx, redisURL)
@@ -725,15 +702,18 @@ func startReplica(t testing.TB, redisURL string, tg *telegramtest.Server, camp *
 	t.Cleanup(func() { st.Close() })
 	svc := flows.NewService(st, camp, now)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b, err := New(ctx, Config{Token: testToken, APIURL: tg.URL(), Limits: limits}, svc, logger, Hooks{})
+	if opts.Now == nil {
+		opts.Now = now
+	}
+	var s *Scheduler
+	b, err := bot.New(ctx, bot.Config{Token: testToken, APIURL: tg.URL(), Limits: limits, Scheduler: func(n bot.Notifier) bot.Scheduler {
+		s = New(svc, n, logger, opts)
+		return s
+	}}, svc, logger, bot.Hooks{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(b.Close)
-	if opts.Now == nil {
-		opts.Now = now
-	}
-	s := NewScheduler(b, opts)
 	t.Cleanup(s.Stop)
 	return &replica{store: st, bot: b, sched: s}
 }
@@ -750,8 +730,8 @@ func TestTwoReplicas(t *testing.T) {
 	clock := func() time.Time { return now }
 	group := telegramtest.Chat{ID: -100500, Type: telegramtest.ChatGroup, Title: "市双拥办工作群"}
 	tg.AddGroup(group)
-	r1 := startReplica(t, url, tg, camp, clock, Limits{}, SchedulerOptions{})
-	r2 := startReplica(t, url, tg, camp, clock, Limits{}, SchedulerOptions{})
+	r1 := startReplica(t, url, tg, camp, clock, bot.Limits{}, Options{})
+	r2 := startReplica(t, url, tg, camp, clock, bot.Limits{}, Options{})
 	setGroupDirect(t, r1.store, group.ID)
 	var us []schedUnit
 	for i := range 60 {
@@ -843,9 +823,9 @@ func TestRoundRateLimits(t *testing.T) {
 			clock := func() time.Time { return now }
 			group := telegramtest.Chat{ID: -100500, Type: telegramtest.ChatGroup}
 			tg.AddGroup(group)
-			lim := DefaultLimits()
+			lim := bot.DefaultLimits()
 			lim.Global = tc.global
-			r := startReplica(t, url, tg, camp, clock, lim, SchedulerOptions{})
+			r := startReplica(t, url, tg, camp, clock, lim, Options{})
 			setGroupDirect(t, r.store, group.ID)
 			var us []schedUnit
 			for i := range tc.units {
@@ -903,9 +883,9 @@ func BenchmarkReminderRound10k(b *testing.B) {
 	var mu sync.Mutex
 	now := at(2, 7, 9, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	lim := DefaultLimits()
+	lim := bot.DefaultLimits()
 	lim.Global = limit
-	r := startReplica(b, url, tg, camp, clock, lim, SchedulerOptions{Workers: 64})
+	r := startReplica(b, url, tg, camp, clock, lim, Options{Workers: 64})
 	ctx := context.Background()
 	us := make([]flows.Unit, units)
 	for i := range us {
@@ -959,110 +939,4 @@ func BenchmarkReminderRound10k(b *testing.B) {
 	b.ReportMetric(achieved, "msgs/s")
 	b.ReportMetric(achieved/limit, "achieved/configured")
 	b.ReportMetric(float64(tg.Stats().TooManyRequests), "429s")
-}
-
-// TestAdminSchedCommands: /remind asks to confirm with the number of units
-// and runs the round in the background (once, however often it is
-// confirmed); /digest posts a digest now; /reminders on|off.
-func TestAdminSchedCommands(t *testing.T) {
-	h := newHarness(t, harnessOptions{now: at(2, 8, 15, 42)})
-	st, tg, c := h.store, h.tg, h.camp
-	setGroupDirect(t, st, h.group.ID)
-	a := addDirect(t, st, tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
-	b := addDirect(t, st, tg, "市民政局", "department", 2, h.clock.Now())
-	done := addDirect(t, st, tg, "市财政局", "department", 1, h.clock.Now())
-	submitDirect(t, st, c, b.Unit, at(2, 1, 10, 0))
-	returnDirect(t, st, b.Unit, "请补充照片", at(2, 2, 10, 0))
-	submitDirect(t, st, c, done.Unit, at(2, 8, 10, 0))
-	h.scheduler(SchedulerOptions{})
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-
-	m := h.say(h.admin, "/remind")
-	wantText(t, m, "当前有 2 个单位尚未提交（其中 1 个退回修改）")
-	if btns := m.Buttons(); len(btns) != 2 || btns[0].Data != "adm:remind:m202202081542" {
-		t.Fatalf("/remind buttons = %v, want confirm (adm:remind:m202202081542) and cancel", btns)
-	}
-	h.press(h.admin, "确认发送")
-	if _, err := tg.WaitText(ctx, h.admin.ID, "管理员手动提醒（2月8日 15:42）：已向 2 个单位发送提醒"); err != nil {
-		t.Fatalf("admin not told the round's result: %v", err)
-	}
-	for _, usr := range append(append([]telegramtest.User{}, a.users...), b.users...) {
-		if got := len(reminders(tg, usr.ID)); got != 1 {
-			t.Errorf("user %d got %d reminders, want 1", usr.ID, got)
-		}
-	}
-	if got := len(reminders(tg, done.users[0].ID)); got != 0 {
-		t.Errorf("the submitted unit got %d reminders, want 0", got)
-	}
-	if lines := roundLines(tg, h.group.ID); len(lines) != 1 || !strings.Contains(lines[0], "管理员手动提醒") {
-		t.Errorf("office group lines = %q, want the admin round's", lines)
-	}
-
-	// The same round confirmed again (a second /remind in the same minute):
-	// nothing is sent twice.
-	h.say(h.admin, "/remind")
-	h.press(h.admin, "确认发送")
-	if _, err := tg.WaitText(ctx, h.admin.ID, "这一轮提醒已经发送过"); err != nil {
-		t.Fatalf("second confirmation: %v", err)
-	}
-	if got := len(reminders(tg, a.users[0].ID)); got != 1 {
-		t.Errorf("after a second confirmation the contact has %d reminders, want 1", got)
-	}
-	// Cancel.
-	h.clock.Set(at(2, 8, 16, 0))
-	h.say(h.admin, "/remind")
-	wantText(t, h.press(h.admin, "取消"), "已取消")
-	// A stale button.
-	h.clock.Set(at(2, 8, 16, 1))
-	h.say(h.admin, "/remind")
-	h.clock.Set(at(2, 8, 17, 30))
-	wantText(t, h.press(h.admin, "确认发送"), "已过期")
-	// Quiet hours.
-	h.clock.Set(at(2, 8, 23, 0))
-	wantText(t, h.say(h.admin, "/remind"), "免打扰时段（22:00–08:00）")
-
-	// /digest.
-	h.clock.Set(at(2, 9, 9, 0)) // no scheduled digest yet: the last 24 hours
-	wantText(t, h.say(h.admin, "/digest"), "已向工作群发送进度简报")
-	d, err := tg.WaitText(ctx, h.group.ID, "每日简报")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantText(t, d, "新提交 1 个：市财政局", "已提交：1 / 3 个单位")
-
-	// /reminders.
-	wantText(t, h.say(h.admin, "/reminders off"), "已停止截止后的自动提醒")
-	if v, _ := st.Setting(ctx, flows.SettingReminders); v != "off" {
-		t.Errorf("reminders setting = %q, want off", v)
-	}
-	wantText(t, h.say(h.admin, "/reminders"), "目前已停止")
-	wantText(t, h.say(h.admin, "/reminders on"), "已开启截止后的自动提醒：截止后每个工作日 09:00")
-	wantText(t, h.say(h.admin, "/reminders maybe"), "用法")
-	// Not for everyone.
-	wantText(t, h.say(a.users[0], "/remind"), "管理员命令")
-}
-
-// TestRemindersOffOn: /reminders off stops the rounds after the deadline;
-// turned on again the same day, the day's round is caught up.
-func TestRemindersOffOn(t *testing.T) {
-	h := newHarness(t, harnessOptions{now: at(2, 11, 8, 0)})
-	st, tg := h.store, h.tg
-	u := addDirect(t, st, tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
-	s := h.scheduler(SchedulerOptions{})
-	ctx := t.Context()
-	wantText(t, h.say(h.admin, "/reminders off"), "已停止")
-	for _, now := range []time.Time{at(2, 11, 9, 0), at(2, 11, 9, 30)} {
-		if res, err := s.RunReminders(ctx, now); err != nil || res.Skip != "reminders off" {
-			t.Fatalf("RunReminders(%s) = %v, %v; want skipped: reminders off", now.Format("15:04"), res, err)
-		}
-	}
-	h.clock.Set(at(2, 11, 10, 0))
-	wantText(t, h.say(h.admin, "/reminders on"), "已开启")
-	if res, err := s.RunReminders(ctx, at(2, 11, 10, 0)); err != nil || !res.Ran {
-		t.Fatalf("RunReminders after /reminders on = %v, %v; want the day's round", res, err)
-	}
-	if got := len(reminders(tg, u.users[0].ID)); got != 1 {
-		t.Errorf("contact got %d reminders, want 1", got)
-	}
 }
