@@ -6,19 +6,6 @@ import (
 	"reportbot/flows"
 )
 
-// officeGroup returns the office group's chat id, 0 if none is set.
-func (b *Bot) officeGroup(ctx context.Context) (int64, error) { return b.svc.OfficeGroup(ctx) }
-
-// followMigration moves the office group to its new supergroup id.
-func (b *Bot) followMigration(ctx context.Context, oldID, newID int64) error {
-	moved, err := b.svc.FollowMigration(ctx, oldID, newID)
-	if !moved || err != nil {
-		return err
-	}
-	b.log.Info("office group migrated to a supergroup", "chat_id", oldID, "new_chat_id", newID)
-	return nil
-}
-
 // handover: a contact hands the unit to a colleague with a fresh invite;
 // they keep access until the colleague binds.
 func (b *Bot) handover(ctx context.Context, u *update) error {

@@ -21,25 +21,6 @@ const maxUpload = 50 << 20
 // messages a minute); the rest is in the export.
 const pendingLimit = 3 * flows.MaxMessageLen
 
-// adminConfirmed runs an admin action confirmed by a button.
-func (b *Bot) adminConfirmed(ctx context.Context, u *update, action string) error {
-	if ok, err := b.schedConfirmed(ctx, u, action); ok {
-		return err
-	}
-	if ok, err := b.revokeConfirmed(ctx, u, action); ok {
-		return err
-	}
-	switch {
-	case action == rmCancel:
-		b.sendText(ctx, u.chatID, "已取消，单位未删除。")
-		return nil
-	case strings.HasPrefix(action, rmAction):
-		return b.confirmRmUnit(ctx, u, strings.TrimPrefix(action, rmAction))
-	}
-	b.sendText(ctx, u.chatID, "这个按钮已失效，请重新发送命令。")
-	return nil
-}
-
 // overview loads the office's view of the campaign now.
 func (b *Bot) overview(ctx context.Context) (*flows.Overview, error) {
 	return b.svc.Overview(ctx)
