@@ -79,16 +79,29 @@ var (
 	negative     = regexp.MustCompile(`^-[0-9.,]+$`)
 )
 
+// spacedDigits finds digits apart by spaces ("1 2"): two numbers, or one
+// typed with a stray space; either way not for us to guess.
+var spacedDigits = regexp.MustCompile(`[0-9０-９][ \t\x{3000}\x{00a0}]+[0-9０-９]`)
+
+// spacedNumber is the refusal of an answer with spacedDigits.
+func spacedNumber(raw string) string {
+	return fmt.Sprintf("%s中间有空格，请只填写一个数字，例如 12。", quote(raw))
+}
+
 // zeroWords are typed for "none" and read as 0.
 var zeroWords = []string{"无", "没有", "零", "暂无"}
 
 // parseInteger reads an integer answer; the problem is "" when it is fine.
 func (c *Campaign) parseInteger(q *Question, answers map[string]Answer, raw string) (int64, string) {
+	if spacedDigits.MatchString(raw) {
+		return 0, spacedNumber(raw)
+	}
 	s := toHalfWidth(raw)
 	if slices.Contains(zeroWords, s) {
 		s = "0"
 	}
-	for _, u := range append(strings.Split(q.Unit, "/"), counterWords...) {
+	// The whole unit first: the summary shows "12 副/张".
+	for _, u := range append(append([]string{q.Unit}, strings.Split(q.Unit, "/")...), counterWords...) {
 		if u != "" && strings.HasSuffix(s, u) && len(s) > len(u) {
 			s = strings.TrimSuffix(s, u)
 			break
@@ -115,6 +128,9 @@ func (c *Campaign) parseInteger(q *Question, answers map[string]Answer, raw stri
 
 // parseMoney reads a money answer (万元) into hundredths.
 func (c *Campaign) parseMoney(q *Question, answers map[string]Answer, raw string) (int64, string) {
+	if spacedDigits.MatchString(raw) {
+		return 0, spacedNumber(raw)
+	}
 	s := toHalfWidth(raw)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "¥"), "￥")
 	if slices.Contains(zeroWords, s) {
