@@ -20,7 +20,11 @@ const (
 
 // Campaign is one reporting campaign, loaded from a YAML campaign file.
 type Campaign struct {
-	ID     string `yaml:"id"`
+	ID string `yaml:"id"`
+	// Key is the campaign's store key (see Store.Draft): "" for a store's
+	// first campaign, the ID for later ones. The campaign registry sets it;
+	// it is not part of the YAML.
+	Key    string `yaml:"-"`
 	Title  string `yaml:"title"`  // 关于做好2022年元旦春节期间拥军优属拥政爱民工作的通知
 	Notice string `yaml:"notice"` // 文号, e.g. 吕拥办电〔2021〕4号
 	// Receipt is the receipt number prefix; a unit's receipt is

@@ -87,6 +87,7 @@ type Report struct {
 // contact of the unit (else ErrNotContact). When Report is set it is appended
 // to the unit's versions in the same transaction.
 type Transition struct {
+	Campaign string // the campaign's store key (see Store.Draft)
 	UnitID   int64
 	UpdateID int64 // Telegram update id, or another id unique per input; 0 = no dedupe
 	UserID   int64
