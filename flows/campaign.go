@@ -40,6 +40,13 @@ type Campaign struct {
 	Sections   []Section  `yaml:"sections"`
 	Schedule   Schedule   `yaml:"schedule"`
 
+	// Previous is the id of the campaign before this one (last year's), whose
+	// reports a unit's figures are compared with; "" for none.
+	Previous string `yaml:"previous"`
+	// Outliers is when an answer counts as far from the unit's previous
+	// value (see OutlierRule).
+	Outliers OutlierRule `yaml:"outliers"`
+
 	// Filled in by ParseCampaign.
 	Location  *time.Location `yaml:"-"`
 	Deadline  time.Time      `yaml:"-"`
@@ -86,6 +93,14 @@ type Question struct {
 	// Key marks a main figure: shown in the office group's posts and in
 	// /summary's totals (every number is in the export).
 	Key bool `yaml:"key"`
+	// SameAs is the id this question had in the previous campaign when it
+	// was renamed; "" means the same id.
+	SameAs string `yaml:"same_as"`
+	// TypicalMax is the largest answer the office expects; a larger one is
+	// asked to be confirmed even without a previous value. nil for none.
+	TypicalMax *float64 `yaml:"typical_max"`
+	// OutlierFloor overrides OutlierRule.Floor for this question.
+	OutlierFloor *float64 `yaml:"outlier_floor"`
 
 	Section *Section `yaml:"-"` // filled in by ParseCampaign
 	Index   int      `yaml:"-"` // position in the whole form, filled in by ParseCampaign
