@@ -61,7 +61,7 @@ func addDirect(t testing.TB, st flows.Store, tg *telegramtest.Server, name, cate
 func changeDraft(t testing.TB, st flows.Store, unitID int64, change func(d *flows.Draft) *flows.Report) {
 	t.Helper()
 	ctx := context.Background()
-	d, err := st.Draft(ctx, unitID)
+	d, err := st.Draft(ctx, "", unitID)
 	if err != nil {
 		t.Fatalf("Draft(%d): %v", unitID, err)
 	}

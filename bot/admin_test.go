@@ -214,7 +214,7 @@ func TestAdminRemoveAndRename(t *testing.T) {
 	}
 	ctx := context.Background()
 	unit, _ := h.store.UnitByName(ctx, "示例企业甲")
-	if reps, err := h.store.Reports(ctx, unit.ID); err != nil || len(reps) != 1 {
+	if reps, err := h.store.Reports(ctx, "", unit.ID); err != nil || len(reps) != 1 {
 		t.Errorf("reports of the removed unit = %d, %v; want the archive kept", len(reps), err)
 	}
 	if cts, _ := h.store.Contacts(ctx, unit.ID); len(cts) != 0 {

@@ -204,6 +204,6 @@ type panicStore struct {
 	on string
 }
 
-func (p panicStore) Draft(ctx context.Context, unitID int64) (flows.Draft, error) {
+func (p panicStore) Draft(ctx context.Context, campaign string, unitID int64) (flows.Draft, error) {
 	panic(fmt.Sprintf("planted panic in %s", p.on))
 }

@@ -345,7 +345,7 @@ func (h *harness) draftOf(name string) flows.Draft {
 	if err != nil {
 		h.t.Fatalf("UnitByName(%q): %v", name, err)
 	}
-	d, err := h.store.Draft(ctx, u.ID)
+	d, err := h.store.Draft(ctx, "", u.ID)
 	if err != nil {
 		h.t.Fatalf("Draft(%d): %v", u.ID, err)
 	}

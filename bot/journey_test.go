@@ -194,7 +194,7 @@ func TestContactJourneyCounty(t *testing.T) {
 		if _, err := h.tg.WaitText(context.Background(), h.group.ID, "第 2 版"); err != nil {
 			t.Fatal(err)
 		}
-		reps, err := h.store.Reports(context.Background(), d.UnitID)
+		reps, err := h.store.Reports(context.Background(), "", d.UnitID)
 		if err != nil || len(reps) != 2 {
 			t.Fatalf("Reports = %d versions, %v; want 2", len(reps), err)
 		}

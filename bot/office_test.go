@@ -77,11 +77,11 @@ func storeSums(h *harness) (all map[string]int64, byCat map[string]map[string]in
 	}
 	all, byCat, reports = map[string]int64{}, map[string]map[string]int64{}, map[string]flows.Report{}
 	for _, u := range units {
-		d, err := h.store.Draft(ctx, u.ID)
+		d, err := h.store.Draft(ctx, "", u.ID)
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		reps, err := h.store.Reports(ctx, u.ID)
+		reps, err := h.store.Reports(ctx, "", u.ID)
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -20,7 +20,11 @@ const (
 
 // Campaign is one reporting campaign, loaded from a YAML campaign file.
 type Campaign struct {
-	ID     string `yaml:"id"`
+	ID string `yaml:"id"`
+	// Key is the campaign's store key (see Store.Draft): "" for a store's
+	// first campaign, the ID for later ones. The campaign registry sets it;
+	// it is not part of the YAML.
+	Key    string `yaml:"-"`
 	Title  string `yaml:"title"`  // 关于做好2022年元旦春节期间拥军优属拥政爱民工作的通知
 	Notice string `yaml:"notice"` // 文号, e.g. 吕拥办电〔2021〕4号
 	// Receipt is the receipt number prefix; a unit's receipt is
@@ -35,6 +39,13 @@ type Campaign struct {
 	Categories []Category `yaml:"categories"`
 	Sections   []Section  `yaml:"sections"`
 	Schedule   Schedule   `yaml:"schedule"`
+
+	// Previous is the id of the campaign before this one (last year's), whose
+	// reports a unit's figures are compared with; "" for none.
+	Previous string `yaml:"previous"`
+	// Outliers is when an answer counts as far from the unit's previous
+	// value (see OutlierRule).
+	Outliers OutlierRule `yaml:"outliers"`
 
 	// Filled in by ParseCampaign.
 	Location  *time.Location `yaml:"-"`
@@ -82,6 +93,14 @@ type Question struct {
 	// Key marks a main figure: shown in the office group's posts and in
 	// /summary's totals (every number is in the export).
 	Key bool `yaml:"key"`
+	// SameAs is the id this question had in the previous campaign when it
+	// was renamed; "" means the same id.
+	SameAs string `yaml:"same_as"`
+	// TypicalMax is the largest answer the office expects; a larger one is
+	// asked to be confirmed even without a previous value. nil for none.
+	TypicalMax *float64 `yaml:"typical_max"`
+	// OutlierFloor overrides OutlierRule.Floor for this question.
+	OutlierFloor *float64 `yaml:"outlier_floor"`
 
 	Section *Section `yaml:"-"` // filled in by ParseCampaign
 	Index   int      `yaml:"-"` // position in the whole form, filled in by ParseCampaign

@@ -53,6 +53,12 @@ type Draft struct {
 	Answers map[string]Answer `json:"a,omitempty"`
 	// Pending collects a multichoice selection or photos before 完成.
 	Pending *Answer `json:"pd,omitempty"`
+	// Prev is the unit's figures in the previous campaign, read once when
+	// the draft starts; nil when there are none.
+	Prev *Previous `json:"pv,omitempty"`
+	// Confirmed lists the questions whose answer was far from the previous
+	// value (or beyond TypicalMax) and which the contact confirmed.
+	Confirmed []string `json:"ok,omitempty"`
 
 	Version     int       `json:"v,omitempty"` // number of submitted versions
 	Receipt     string    `json:"rc,omitempty"`
@@ -78,6 +84,9 @@ type Report struct {
 	SubmittedAt time.Time         `json:"submitted_at"`
 	SubmittedBy int64             `json:"submitted_by"`
 	Answers     map[string]Answer `json:"answers"`
+	// Outliers are the questions whose answer was far from the previous
+	// value and which the contact confirmed (Draft.Confirmed at submission).
+	Outliers []string `json:"outliers,omitempty"`
 }
 
 // Transition is one atomic change of a unit's draft, computed by the engine
@@ -87,6 +96,7 @@ type Report struct {
 // contact of the unit (else ErrNotContact). When Report is set it is appended
 // to the unit's versions in the same transaction.
 type Transition struct {
+	Campaign string // the campaign's store key (see Store.Draft)
 	UnitID   int64
 	UpdateID int64 // Telegram update id, or another id unique per input; 0 = no dedupe
 	UserID   int64

@@ -219,13 +219,13 @@ func LoadOverview(ctx context.Context, st Store, c *Campaign, deadline, now time
 		if d.Contacts, err = st.Contacts(ctx, u.ID); err != nil {
 			return d, fmt.Errorf("contacts of unit %d: %w", u.ID, err)
 		}
-		if d.Draft, err = st.Draft(ctx, u.ID); err != nil {
+		if d.Draft, err = st.Draft(ctx, c.Key, u.ID); err != nil {
 			return d, fmt.Errorf("draft of unit %d: %w", u.ID, err)
 		}
 		if d.Draft.Version == 0 {
 			return d, nil
 		}
-		reps, err := st.Reports(ctx, u.ID)
+		reps, err := st.Reports(ctx, c.Key, u.ID)
 		if err != nil {
 			return d, fmt.Errorf("reports of unit %d: %w", u.ID, err)
 		}
@@ -315,7 +315,7 @@ func (o *Overview) LoadTexts(ctx context.Context, st Store, u *UnitOverview) ([]
 	if !u.Submitted() {
 		return nil, fmt.Errorf("texts of unit %d: %w", u.Unit.ID, ErrNotSubmitted)
 	}
-	reps, err := st.Reports(ctx, u.Unit.ID)
+	reps, err := st.Reports(ctx, o.Campaign.Key, u.Unit.ID)
 	if err != nil {
 		return nil, fmt.Errorf("texts of unit %d: %w", u.Unit.ID, err)
 	}

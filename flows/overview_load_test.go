@@ -21,11 +21,11 @@ type failingReports struct {
 
 var errBroken = errors.New("disk on fire")
 
-func (s failingReports) Reports(ctx context.Context, unitID int64) ([]flows.Report, error) {
+func (s failingReports) Reports(ctx context.Context, campaign string, unitID int64) ([]flows.Report, error) {
 	if unitID == s.unit {
 		return nil, errBroken
 	}
-	return s.Store.Reports(ctx, unitID)
+	return s.Store.Reports(ctx, campaign, unitID)
 }
 
 // TestLoadOverview reads a real store and gets what NewOverview makes of

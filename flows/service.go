@@ -179,7 +179,7 @@ func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from O
 	d, cached := s.cachedDraft(u.ID)
 	for attempt := 0; ; attempt++ {
 		if !cached {
-			if d, err = s.Store.Draft(ctx, u.ID); err != nil {
+			if d, err = s.Store.Draft(ctx, s.Campaign.Key, u.ID); err != nil {
 				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
 			}
 		}
@@ -193,7 +193,7 @@ func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from O
 			return s.commitView(ctx, updateID, res)
 		}
 		err = s.Store.Apply(ctx, Transition{
-			UnitID: u.ID, UpdateID: updateID, UserID: ct.UserID,
+			Campaign: s.Campaign.Key, UnitID: u.ID, UpdateID: updateID, UserID: ct.UserID,
 			FromRev: d.Rev, Draft: res.Draft, Report: res.Report, Outbox: res.Outbox,
 		})
 		switch {
@@ -261,7 +261,7 @@ func (s *Service) Commit(ctx context.Context, updateID int64, msgs []Outgoing) (
 // from the unit's current draft, retrying on conflicts.
 func (s *Service) Apply(ctx context.Context, unitID, updateID int64, change func(Draft) (Draft, *Report, error)) (Draft, error) {
 	for attempt := 0; ; attempt++ {
-		d, err := s.Store.Draft(ctx, unitID)
+		d, err := s.Store.Draft(ctx, s.Campaign.Key, unitID)
 		if err != nil {
 			return Draft{}, fmt.Errorf("load draft of unit %d: %w", unitID, err)
 		}
@@ -271,7 +271,7 @@ func (s *Service) Apply(ctx context.Context, unitID, updateID int64, change func
 		}
 		nd.Rev = d.Rev + 1
 		nd.UpdatedAt = s.Now()
-		err = s.Store.Apply(ctx, Transition{UnitID: unitID, UpdateID: updateID, FromRev: d.Rev, Draft: nd, Report: rep})
+		err = s.Store.Apply(ctx, Transition{Campaign: s.Campaign.Key, UnitID: unitID, UpdateID: updateID, FromRev: d.Rev, Draft: nd, Report: rep})
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}

@@ -72,13 +72,13 @@ func (s *Service) OverviewTexts(ctx context.Context, o *Overview, u *UnitOvervie
 // LatestReport returns the unit's newest submitted report, and whether it
 // has been returned for correction since.
 func (s *Service) LatestReport(ctx context.Context, unit Unit) (r Report, returned bool, err error) {
-	reps, err := s.Store.Reports(ctx, unit.ID)
+	reps, err := s.Store.Reports(ctx, s.Campaign.Key, unit.ID)
 	if err != nil {
 		return Report{}, false, fmt.Errorf("reports of unit %d: %w", unit.ID, err)
 	}
 	if len(reps) == 0 {
 		return Report{}, false, &UserError{Msg: "“" + unit.Name + "”尚未提交报告，暂无材料。发送 /pending 查看各单位进度。"}
 	}
-	d, err := s.Store.Draft(ctx, unit.ID)
+	d, err := s.Store.Draft(ctx, s.Campaign.Key, unit.ID)
 	return reps[len(reps)-1], err == nil && d.Status == StatusReturned, nil
 }

@@ -32,7 +32,7 @@ func (s *Service) LoadUnit(ctx context.Context, id int64) (Unit, error) {
 // Draft reads a unit's draft from the store (a unit never started has a
 // zero Draft).
 func (s *Service) Draft(ctx context.Context, unitID int64) (Draft, error) {
-	d, err := s.Store.Draft(ctx, unitID)
+	d, err := s.Store.Draft(ctx, s.Campaign.Key, unitID)
 	if err != nil {
 		return d, fmt.Errorf("load draft of unit %d: %w", unitID, err)
 	}
@@ -191,7 +191,7 @@ func (s *Service) FindUnit(ctx context.Context, name string) (Unit, error) {
 
 // DraftsByUnit returns the drafts of all units that have one, by unit id.
 func (s *Service) DraftsByUnit(ctx context.Context) (map[int64]Draft, error) {
-	ds, err := s.Store.Drafts(ctx)
+	ds, err := s.Store.Drafts(ctx, s.Campaign.Key)
 	if err != nil {
 		return nil, fmt.Errorf("list drafts: %w", err)
 	}

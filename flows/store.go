@@ -76,16 +76,24 @@ type Store interface {
 	PutContact(ctx context.Context, c Contact) error // e.g. mark unreachable
 	RemoveContact(ctx context.Context, userID int64) error
 
-	// Drafts and reports.
+	// Drafts and reports belong to a campaign. campaign is the campaign's
+	// store key (CampaignKey): "" for the first campaign of a store — the
+	// keys a store had before it held several campaigns, so that a store
+	// written by an earlier release opens as that campaign unchanged — and
+	// the campaign's id for every later one. One campaign's drafts and
+	// reports are never visible under another's key.
+	//
 	// Draft returns the unit's draft; a unit never started has a zero Draft
 	// with UnitID set and Rev 0.
-	Draft(ctx context.Context, unitID int64) (Draft, error)
-	// Drafts returns the drafts of all units that have one.
-	Drafts(ctx context.Context) ([]Draft, error)
-	// Apply applies a transition atomically (see Transition).
+	Draft(ctx context.Context, campaign string, unitID int64) (Draft, error)
+	// Drafts returns the drafts of all units that have one in the campaign.
+	Drafts(ctx context.Context, campaign string) ([]Draft, error)
+	// Apply applies a transition atomically (see Transition), in the
+	// campaign t.Campaign.
 	Apply(ctx context.Context, t Transition) error
-	// Reports returns every submitted version of the unit, oldest first.
-	Reports(ctx context.Context, unitID int64) ([]Report, error)
+	// Reports returns every submitted version of the unit in the campaign,
+	// oldest first.
+	Reports(ctx context.Context, campaign string, unitID int64) ([]Report, error)
 
 	// Settings are small campaign-wide values (office group chat id, deadline
 	// override, reminders on/off…). ErrNotFound when unset.

@@ -246,7 +246,7 @@ func (s *Scheduler) remindUnitSafely(ctx context.Context, l *roundLock, r flows.
 // unit that has not submitted at this moment. It returns an error only
 // when the store fails; send failures are outcomes.
 func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit, deadline time.Time, token string, releaseFailed *atomic.Bool) (unitOutcome, int, error) {
-	d, err := s.store.Draft(ctx, u.ID)
+	d, err := s.store.Draft(ctx, s.camp.Key, u.ID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
 	}

@@ -68,7 +68,7 @@ func addDirect(t testing.TB, st flows.Store, tg *telegramtest.Server, name, cate
 func changeDraft(t testing.TB, st flows.Store, unitID int64, change func(d *flows.Draft) *flows.Report) {
 	t.Helper()
 	ctx := context.Background()
-	d, err := st.Draft(ctx, unitID)
+	d, err := st.Draft(ctx, "", unitID)
 	if err != nil {
 		t.Fatalf("Draft(%d): %v", unitID, err)
 	}
@@ -542,11 +542,11 @@ func (s *crashingStore) Unlock(ctx context.Context, key, token string) error {
 	return s.Store.Unlock(ctx, key, token)
 }
 
-func (s *crashingStore) Draft(ctx context.Context, unitID int64) (flows.Draft, error) {
+func (s *crashingStore) Draft(ctx context.Context, campaign string, unitID int64) (flows.Draft, error) {
 	if s.crashed.Load() {
 		return flows.Draft{}, errCrashed
 	}
-	return s.Store.Draft(ctx, unitID)
+	return s.Store.Draft(ctx, campaign, unitID)
 }
 
 func (s *crashingStore) PutContact(ctx context.Context, c flows.Contact) error {

@@ -101,7 +101,7 @@ func (m *metrics) handler(store flows.Store) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		ds, err := store.Drafts(ctx)
+		ds, err := store.Drafts(ctx, "")
 		if err != nil {
 			return -1
 		}

@@ -690,7 +690,7 @@ func decodeDraft(v []byte) (flows.Draft, error) {
 }
 
 // Draft returns the unit's draft, a zero one if it never started.
-func (s *Store) Draft(ctx context.Context, unitID int64) (flows.Draft, error) {
+func (s *Store) Draft(ctx context.Context, campaign string, unitID int64) (flows.Draft, error) {
 	d := flows.Draft{UnitID: unitID}
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
 		if v := tx.Bucket(bDrafts).Get(id(unitID)); v != nil {
@@ -705,7 +705,7 @@ func (s *Store) Draft(ctx context.Context, unitID int64) (flows.Draft, error) {
 }
 
 // Drafts returns every stored draft in unit order.
-func (s *Store) Drafts(ctx context.Context) ([]flows.Draft, error) {
+func (s *Store) Drafts(ctx context.Context, campaign string) ([]flows.Draft, error) {
 	var ds []flows.Draft
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bDrafts).ForEach(func(_, v []byte) error {
@@ -820,7 +820,7 @@ func trim(b *bbolt.Bucket, prefix []byte, now time.Time) error {
 }
 
 // Reports returns the unit's submitted versions, oldest first.
-func (s *Store) Reports(ctx context.Context, unitID int64) ([]flows.Report, error) {
+func (s *Store) Reports(ctx context.Context, campaign string, unitID int64) ([]flows.Report, error) {
 	var rs []flows.Report
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		rb := tx.Bucket(bReports).Bucket(id(unitID))

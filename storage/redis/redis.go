@@ -1065,7 +1065,7 @@ func decodeDraft(unitID int64, rev, data any) (flows.Draft, error) {
 
 // Draft returns the unit's draft, a zero one if it never started. One round
 // trip.
-func (s *Store) Draft(ctx context.Context, unitID int64) (flows.Draft, error) {
+func (s *Store) Draft(ctx context.Context, campaign string, unitID int64) (flows.Draft, error) {
 	v, err := s.c.HMGet(ctx, unitKey(unitID, "draft"), "rev", "data").Result()
 	if err != nil {
 		return flows.Draft{}, fmt.Errorf("draft of unit %d: %w", unitID, err)
@@ -1078,7 +1078,7 @@ func (s *Store) Draft(ctx context.Context, unitID int64) (flows.Draft, error) {
 }
 
 // Drafts returns the drafts of all units that have one, in unit order.
-func (s *Store) Drafts(ctx context.Context) ([]flows.Draft, error) {
+func (s *Store) Drafts(ctx context.Context, campaign string) ([]flows.Draft, error) {
 	fields, err := s.c.HKeys(ctx, keyUnits).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list drafts: %w", err)
@@ -1208,7 +1208,7 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 }
 
 // Reports returns the unit's submitted versions, oldest first.
-func (s *Store) Reports(ctx context.Context, unitID int64) ([]flows.Report, error) {
+func (s *Store) Reports(ctx context.Context, campaign string, unitID int64) ([]flows.Report, error) {
 	list, err := s.c.LRange(ctx, unitKey(unitID, "reports"), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("reports of unit %d: %w", unitID, err)

@@ -153,7 +153,7 @@ func TestApplyOneRoundTrip(t *testing.T) {
 	}
 
 	trips = s.RoundTrips()
-	if _, err := s.Draft(ctx, u.ID); err != nil {
+	if _, err := s.Draft(ctx, "", u.ID); err != nil {
 		t.Fatalf("Draft error: %v", err)
 	}
 	if n := s.RoundTrips() - trips; n != 1 {
@@ -221,7 +221,7 @@ func TestScriptCacheFlushed(t *testing.T) {
 	if got := delta(before, redistest.Commands(t, url)); got["eval"] != 1 {
 		t.Errorf("Apply after SCRIPT FLUSH sent %v, want one eval after the failed evalsha", got)
 	}
-	if got, err := s.Draft(ctx, u.ID); err != nil || got.Rev != 1 {
+	if got, err := s.Draft(ctx, "", u.ID); err != nil || got.Rev != 1 {
 		t.Errorf("Draft after Apply = rev %d, %v; want rev 1", got.Rev, err)
 	}
 
@@ -284,7 +284,7 @@ func TestScriptsSurviveRetry(t *testing.T) {
 		if n := s.c.LLen(ctx, unitKey(u.ID, "reports")).Val(); n != 1 {
 			t.Errorf("reports after two runs of one Apply: %d, want 1", n)
 		}
-		if d, _ := s.Draft(ctx, u.ID); d.Rev != 1 {
+		if d, _ := s.Draft(ctx, "", u.ID); d.Rev != 1 {
 			t.Errorf("draft rev after two runs of one Apply: %d, want 1", d.Rev)
 		}
 		// A new call with the same update id is a duplicate.

@@ -154,7 +154,7 @@ func (st *Stepper) UnitID() int64 { return st.unit }
 
 // Step loads the draft, changes one answer and applies the new draft.
 func (st *Stepper) Step(ctx context.Context) error {
-	d, err := st.s.Draft(ctx, st.unit)
+	d, err := st.s.Draft(ctx, "", st.unit)
 	if err != nil {
 		return fmt.Errorf("draft: %w", err)
 	}
@@ -173,7 +173,7 @@ func (st *Stepper) Step(ctx context.Context) error {
 
 // Summary applies FullDraft to the unit: the state kept at the summary.
 func (st *Stepper) Summary(ctx context.Context) error {
-	d, err := st.s.Draft(ctx, st.unit)
+	d, err := st.s.Draft(ctx, "", st.unit)
 	if err != nil {
 		return fmt.Errorf("draft: %w", err)
 	}

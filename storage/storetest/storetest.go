@@ -843,7 +843,7 @@ func nextDraft(d flows.Draft, q, text string) flows.Draft {
 
 func mustDraft(t *testing.T, s flows.Store, unitID int64) flows.Draft {
 	t.Helper()
-	d, err := s.Draft(t.Context(), unitID)
+	d, err := s.Draft(t.Context(), "", unitID)
 	if err != nil {
 		t.Fatalf("Draft(%d) error: %v", unitID, err)
 	}
@@ -859,7 +859,7 @@ func mustApply(t *testing.T, s flows.Store, tr flows.Transition) {
 
 func mustReports(t *testing.T, s flows.Store, unitID int64) []flows.Report {
 	t.Helper()
-	rs, err := s.Reports(t.Context(), unitID)
+	rs, err := s.Reports(t.Context(), "", unitID)
 	if err != nil {
 		t.Fatalf("Reports(%d) error: %v", unitID, err)
 	}
@@ -872,7 +872,7 @@ func testDraftFresh(t *testing.T, open func(t *testing.T) flows.Store) {
 	if got, want := mustDraft(t, s, a.ID), (flows.Draft{UnitID: a.ID}); !reflect.DeepEqual(got, want) {
 		t.Errorf("Draft(%d) of a fresh unit = %+v, want %+v", a.ID, got, want)
 	}
-	if ds, err := s.Drafts(t.Context()); err != nil || len(ds) != 0 {
+	if ds, err := s.Drafts(t.Context(), ""); err != nil || len(ds) != 0 {
 		t.Errorf("Drafts() with no draft = %+v, %v; want none", ds, err)
 	}
 	if rs := mustReports(t, s, a.ID); len(rs) != 0 {
@@ -1068,7 +1068,7 @@ func testApplyReports(t *testing.T, open func(t *testing.T) flows.Store) {
 	if got := mustReports(t, s, a.ID); !reflect.DeepEqual(got, want) {
 		t.Errorf("Reports(%d) after a change without a report = %d versions, want the %d submitted", a.ID, len(got), len(want))
 	}
-	if rs, err := s.Reports(ctx, 99); err != nil || len(rs) != 0 {
+	if rs, err := s.Reports(ctx, "", 99); err != nil || len(rs) != 0 {
 		t.Errorf("Reports(99) of an unknown unit = %+v, %v; want none", rs, err)
 	}
 }
@@ -1144,7 +1144,7 @@ func testDrafts(t *testing.T, open func(t *testing.T) flows.Store) {
 	da2 := nextDraft(da, "filler_phone", "0358-8498917")
 	mustApply(t, s, flows.Transition{UnitID: a.ID, UpdateID: 3, FromRev: 1, Draft: da2})
 
-	got, err := s.Drafts(t.Context())
+	got, err := s.Drafts(t.Context(), "")
 	if err != nil {
 		t.Fatalf("Drafts() error: %v", err)
 	}
@@ -1385,7 +1385,7 @@ func testRestart(t *testing.T, open, reopen func(t *testing.T) flows.Store) {
 	if got := mustDraft(t, s, a.ID); !reflect.DeepEqual(got, d1) {
 		t.Errorf("Draft(%d) after reopen = %+v, want %+v", a.ID, got, d1)
 	}
-	if got, err := s.Drafts(ctx); err != nil || !reflect.DeepEqual(got, []flows.Draft{d1}) {
+	if got, err := s.Drafts(ctx, ""); err != nil || !reflect.DeepEqual(got, []flows.Draft{d1}) {
 		t.Errorf("Drafts() after reopen = %+v, %v; want [%+v]", got, err, d1)
 	}
 	if got := mustReports(t, s, a.ID); !reflect.DeepEqual(got, []flows.Report{rep}) {

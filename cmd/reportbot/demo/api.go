@@ -122,7 +122,7 @@ func (d *Server) describe(ctx context.Context, p person) person {
 	if err != nil {
 		return p
 	}
-	dr, err := st.Draft(ctx, u.ID)
+	dr, err := st.Draft(ctx, "", u.ID)
 	if err != nil {
 		return p
 	}
@@ -225,7 +225,7 @@ func (d *Server) people(ctx context.Context) (people, error) {
 	if err != nil {
 		return out, err
 	}
-	drafts, err := st.Drafts(ctx)
+	drafts, err := st.Drafts(ctx, "")
 	if err != nil {
 		return out, err
 	}

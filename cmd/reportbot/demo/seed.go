@@ -195,7 +195,7 @@ func (d *Server) fill(ctx context.Context, u flows.Unit, c telegramtest.User, up
 	}
 	stuck := 0
 	for range 200 {
-		dr, err := st.Draft(ctx, u.ID)
+		dr, err := st.Draft(ctx, "", u.ID)
 		if err != nil {
 			return fmt.Errorf("draft of unit %d: %w", u.ID, err)
 		}
@@ -213,7 +213,7 @@ func (d *Server) fill(ctx context.Context, u flows.Unit, c telegramtest.User, up
 		if err != nil {
 			return fmt.Errorf("fill in the report of %s: %w", u.Name, err)
 		}
-		after, err := st.Draft(ctx, u.ID)
+		after, err := st.Draft(ctx, "", u.ID)
 		if err != nil {
 			return fmt.Errorf("draft of unit %d: %w", u.ID, err)
 		}

@@ -834,7 +834,7 @@ func (p *phase) check(ctx context.Context, res *PhaseResult) error {
 	defer st.Close()
 	var full []int64
 	for _, c := range p.contacts[:p.cfg.Contacts] {
-		reps, err := st.Reports(ctx, c.unitID)
+		reps, err := st.Reports(ctx, "", c.unitID)
 		if err != nil {
 			return fmt.Errorf("reports of unit %d: %w", c.unitID, err)
 		}

@@ -484,7 +484,7 @@ func (r *rushRun) storedReceipts(ctx context.Context) (map[string]*contact, erro
 	defer st.Close()
 	receipts := map[string]*contact{}
 	for _, c := range r.contacts[:r.cfg.Rush] {
-		reps, err := st.Reports(ctx, c.unitID)
+		reps, err := st.Reports(ctx, "", c.unitID)
 		if err != nil {
 			return nil, fmt.Errorf("reports of unit %d: %w", c.unitID, err)
 		}
@@ -497,7 +497,7 @@ func (r *rushRun) storedReceipts(ctx context.Context) (map[string]*contact, erro
 		receipts[receipt] = c
 	}
 	by := r.contacts[r.cfg.Rush]
-	if reps, err := st.Reports(ctx, by.unitID); err != nil {
+	if reps, err := st.Reports(ctx, "", by.unitID); err != nil {
 		return nil, fmt.Errorf("reports of unit %d: %w", by.unitID, err)
 	} else if len(reps) > 0 {
 		r.verdict.add(false, "the bystander (unit %d) submitted %d times; it never pressed 确认提交", by.unitID, len(reps))
