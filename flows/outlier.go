@@ -257,3 +257,20 @@ func (c *Campaign) confirmedOutliers(confirmed []string, answers map[string]Answ
 	}
 	return ids
 }
+
+// unconfirmedOutliers describe the unit's number answers that are
+// outliers the contact has not confirmed (taken from a template, which
+// asks nothing): 走访慰问退役军人和其他优抚对象 3000 户（上年 120 户）.
+func (s *step) unconfirmedOutliers() []string {
+	var ls []string
+	for _, q := range s.path() {
+		a, ok := s.d.Answers[q.ID]
+		if !ok || a.Skipped || !q.IsNumber() || slices.Contains(s.d.Confirmed, q.ID) {
+			continue
+		}
+		if o, far := s.c.Outlier(q, s.d.Prev, a.Num); far {
+			ls = append(ls, label(q)+" "+FormatAnswer(q, a)+"（"+o.Note(q)+"）")
+		}
+	}
+	return ls
+}

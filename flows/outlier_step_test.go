@@ -3,6 +3,7 @@ package flows
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -220,5 +221,30 @@ func TestOutlierTypicalMax(t *testing.T) {
 	s.wantCursor("veteran_cash")
 	if !slices.Equal(s.d.Confirmed, []string{"forums"}) {
 		t.Errorf("confirmed = %v, want [forums]", s.d.Confirmed)
+	}
+}
+
+// A template asks nothing: its outliers are listed for the contact to
+// check, and a confirmed answer it replaces is no longer confirmed.
+func TestOutlierTemplate(t *testing.T) {
+	s := prevSession(t, "troop_visits")
+	s.text("300")
+	s.press("确认无误")
+	if !slices.Equal(s.d.Confirmed, []string{"troop_visits"}) {
+		t.Fatalf("confirmed = %v", s.d.Confirmed)
+	}
+	u := countyUnit
+	values := maps.Clone(templateValues)
+	values["troop_visits"] = "6"      // 2 → 6: not far; replaces the confirmed 300
+	values["veteran_visits"] = "3000" // 120 → 3000
+	values["frontier_family_visits"] = "18"
+	values["veteran_cash"] = "1.8" // 1.50 → 1.80 万元
+	s.template(s.c.ReadTemplate(u, templateSheet(s.c, &u, values)))
+	s.wantSaid("⚠️ 以下数字与上年相差较大或超过通常上限，请核对：走访慰问退役军人和其他优抚对象 3000 户（上年 120 户）。")
+	if strings.Contains(s.lastText(), "走访慰问驻吕部队 6 次") {
+		t.Errorf("troop_visits 6 against last year's 2 is listed as far:\n%s", s.lastText())
+	}
+	if len(s.d.Confirmed) != 0 {
+		t.Errorf("after the template: confirmed = %v, want none (troop_visits replaced, veteran_visits not confirmed)", s.d.Confirmed)
 	}
 }
