@@ -575,6 +575,9 @@ func (s *step) template(up TemplateUpload) {
 	if dropped := s.prune(); len(dropped) > 0 {
 		notes = append(notes, fmt.Sprintf("根据您的修改，以下 %d 项不再需要填写，原答案已删除：%s。", len(dropped), strings.Join(dropped, "、")))
 	}
+	if far := s.unconfirmedOutliers(); len(far) > 0 {
+		notes = append(notes, "⚠️ 以下数字与上年相差较大或超过通常上限，请核对："+strings.Join(far, "；")+"。如有误，请在汇总页点对应的「改 n」修改。")
+	}
 	next := s.firstNeeded()
 	if next == nil {
 		s.moveTo(nil, false)
@@ -594,7 +597,11 @@ func (s *step) template(up TemplateUpload) {
 
 // take sets q's answer to the template's (none if the template has none).
 func (s *step) take(q *Question, up TemplateUpload) {
-	if a, ok := up.Answers[q.ID]; ok {
+	a, ok := up.Answers[q.ID]
+	if !ok || !sameAnswer(a, s.d.Answers[q.ID]) {
+		s.setConfirmed(q.ID, false) // a confirmed outlier answer was replaced
+	}
+	if ok {
 		s.d.Answers[q.ID] = a
 	} else {
 		delete(s.d.Answers, q.ID)
@@ -616,7 +623,7 @@ func (s *step) takeFlagged(up TemplateUpload, flagged *Question) []string {
 			taken[q.ID] = true
 		}
 	}
-	notes := []string{"✅ 已按模板修改退回的「" + label(flagged) + "」" + fmt.Sprintf("：%s。", s.c.summaryAnswer(flagged, s.d.Answers))}
+	notes := []string{"✅ 已按模板修改退回的「" + label(flagged) + "」" + fmt.Sprintf("：%s。", s.c.summaryAnswer(flagged, s.d.Answers, nil))}
 	if len(taken) > 1 {
 		notes[0] += fmt.Sprintf("因这一修改，另有 %d 项也按模板填写。", len(taken)-1)
 	}
