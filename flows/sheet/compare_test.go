@@ -106,8 +106,11 @@ func prevFigure(c, pc *flows.Campaign, d flows.UnitData, ok bool, q *flows.Quest
 		id = q.SameAs
 	}
 	pq := pc.Question(id)
-	if pq == nil {
+	switch {
+	case pq == nil:
 		return blank{}
+	case d.Latest == nil:
+		return nil // the question was there: see prevSumOf
 	}
 	return figure(pc, d, pq)
 }
@@ -134,6 +137,15 @@ func wantChange(p, v any) any {
 }
 
 func sumOf(q *flows.Question, sums map[string]int64) any { return sumCell(q, sums[q.ID]) }
+
+// prevSumOf is an expected sum of last year's: blank for a question that
+// was not there.
+func prevSumOf(pc *flows.Campaign, q *flows.Question, sums map[string]int64) any {
+	if _, gone := prevFigure(nil, pc, flows.UnitData{}, true, q).(blank); gone {
+		return blank{}
+	}
+	return sumCell(q, sums[q.ID])
+}
 
 // checkPct checks the 增减% cells of a row (checkRow checks the rest).
 func checkPct(t *testing.T, f *excelize.File, sheet string, row int, want []any) {
@@ -244,7 +256,7 @@ func TestWriteXLSXCompareSummary(t *testing.T) {
 		}
 		want := []any{nil, fmt.Sprintf("小计（%d 个单位）", len(g.units)), g.name, nil, nil, nil, nil, nil}
 		for _, q := range numbers {
-			want = append(want, sumOf(q, sub), sumOf(q, psub), wantChange(sumOf(q, psub), sumOf(q, sub)))
+			want = append(want, sumOf(q, sub), prevSumOf(pc, q, psub), wantChange(prevSumOf(pc, q, psub), sumOf(q, sub)))
 			total[q.ID] += sub[q.ID]
 			ptotal[q.ID] += psub[q.ID]
 		}
@@ -253,7 +265,7 @@ func TestWriteXLSXCompareSummary(t *testing.T) {
 	}
 	want := []any{nil, "合计（4 个单位）", "全部", nil, nil, nil, nil, nil}
 	for _, q := range numbers {
-		want = append(want, sumOf(q, total), sumOf(q, ptotal), wantChange(sumOf(q, ptotal), sumOf(q, total)))
+		want = append(want, sumOf(q, total), prevSumOf(pc, q, ptotal), wantChange(prevSumOf(pc, q, ptotal), sumOf(q, total)))
 	}
 	checkRowPct(t, f, SheetSummary, row, want)
 	if rows, _ := f.GetRows(SheetSummary); len(rows) != row {

@@ -270,21 +270,15 @@ func cell(col, row int) string {
 // writeSummary writes 汇总表: the header block, two rows of section and
 // column titles, and a row per unit with its figures.
 func writeSummary(f *excelize.File, st *styles, t *table) error {
-	if err := PrintSetup(f, SheetSummary, printSummary); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(SheetSummary)
+	titles := t.summaryTitles()
+	cols, p, err := t.summaryLayout()
 	if err != nil {
 		return err
 	}
-	titles := t.summaryTitles()
-	// The figures' titles wrap in the bottom header row; the fixed ones
-	// (short) span both rows.
-	cols := Columns{Titles: titles, TitleLines: summaryTitleLines}
-	err = t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
-		cols.Row(cellTexts(values)...)
-		return nil
-	})
+	if err := PrintSetup(f, SheetSummary, p); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(SheetSummary)
 	if err != nil {
 		return err
 	}
@@ -331,6 +325,26 @@ func addNotes(f *excelize.File, sheet string, row int, values []any) error {
 		}
 	}
 	return nil
+}
+
+// summaryLayout measures the columns of 汇总表 and lays out its pages.
+func (t *table) summaryLayout() (Columns, Print, error) {
+	// The figures' titles wrap in the bottom header row; the fixed ones
+	// (short) span both rows.
+	cols := Columns{Titles: t.summaryTitles(), TitleLines: summaryTitleLines}
+	rows := 0
+	err := t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
+		cols.Row(cellTexts(values)...)
+		rows++
+		return nil
+	})
+	if err != nil {
+		return cols, Print{}, err
+	}
+	if t.compare {
+		return cols, t.comparePrint(&cols, rows), nil
+	}
+	return cols, printSummary, nil
 }
 
 // writeSummaryInfo writes the header block of 汇总表 over its last columns:
@@ -413,15 +427,23 @@ type summarySpan struct {
 	title    string
 }
 
-// summarySpans finds the columns of each section's figures and puts the
-// section's title over its first one.
+// summarySpans puts each section's title over its first column of figures
+// (sectionSpans).
 func summarySpans(t *table, sections []any, st *styles) []summarySpan {
+	spans := t.sectionSpans()
+	for _, s := range spans {
+		sections[s.from-1] = excelize.Cell{StyleID: st.header, Value: s.title}
+	}
+	return spans
+}
+
+// sectionSpans are the columns of each section's figures in 汇总表.
+func (t *table) sectionSpans() []summarySpan {
 	nfixed := len(summaryFixed)
 	var spans []summarySpan
 	for i, q := range t.numbers {
 		col := nfixed + i*t.stride() + 1
 		if i == 0 || q.Section != t.numbers[i-1].Section {
-			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
 			spans = append(spans, summarySpan{col, col, q.Section.Title})
 		}
 		spans[len(spans)-1].to = col + t.stride() - 1
