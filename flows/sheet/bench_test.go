@@ -46,7 +46,6 @@ func bigCompared(tb testing.TB, n int) (*flows.Overview, TextSource) {
 		u := flows.Unit{ID: int64(i + 1), Name: fmt.Sprintf("吕梁市第%05d号双拥工作单位", i+1), Category: cats[i%len(cats)], Note: "办公室"}
 		r := &flows.Report{UnitID: u.ID, Version: 1, Receipt: c.ReceiptNumber(u.ID, 1), SubmittedAt: now, Answers: flowstest.SampleAnswers(c, u.Category, uint64(i)+7)}
 		if i%100 == 0 {
-			r.Answers["essays"] = flows.Answer{Num: 5000}
 			r.Outliers = []string{"theme_essays"}
 			r.Answers["theme_essays"] = flows.Answer{Num: 5000}
 		}

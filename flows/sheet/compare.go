@@ -116,8 +116,7 @@ func writeCompare(f *excelize.File, st *styles, t *table) error {
 		return err
 	}
 	cs := t.changes()
-	// 指标 (a question's title) gets room for the longest on one line.
-	cols := Columns{Titles: compareTitles, TitleLines: 2, Max: []int{3: 50}}
+	cols := Columns{Titles: compareTitles, TitleLines: 2}
 	err = t.compareRows(cs, func(values []any) error {
 		cols.Row(cellTexts(values)...)
 		return nil
