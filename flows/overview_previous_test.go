@@ -81,7 +81,7 @@ func TestSetPrevious(t *testing.T) {
 	}{
 		{1, "troop_visits", must(prev.Figure(p1, pc.Question("troop_visits"))), true},
 		{1, "theme_essays", must(prev.Figure(p1, pc.Question("essays"))), true}, // renamed, same_as
-		{1, "new_columns", 0, false},                                            // renamed without same_as: new
+		{1, "new_columns", 0, false}, // renamed without same_as: new
 		{1, "veteran_cash", must(prev.Figure(p1, pc.Question("veteran_cash"))), true},
 		{2, "troop_visits", must(prev.Figure(prevUnit(2), pc.Question("troop_visits"))), true},
 		{7, "troop_visits", 0, false}, // no report last year

@@ -2,6 +2,7 @@ package sheet
 
 import (
 	"cmp"
+	"container/heap"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,39 +37,84 @@ type change struct {
 
 // changes are the changes 与上年对比 lists, largest factor first: every
 // unit's figures that changed by more than the floor (factor above 1), the
-// compareLimit largest of them, and every confirmed outlier.
+// compareLimit largest of them, and every confirmed outlier. It keeps only
+// the largest so far (a heap), not every figure of 10,000 units.
 func (t *table) changes() []change {
-	var all []change
+	var top changeHeap
+	var confirmed []change
 	for i := range t.o.Units {
 		u := &t.o.Units[i]
 		if !u.Submitted() {
 			continue
 		}
 		for _, q := range t.numbers {
-			cur, ok := t.o.Figure(u, q)
-			if !ok {
+			c, ok := t.change(u, q)
+			switch {
+			case !ok:
 				continue
+			case c.confirmed:
+				confirmed = append(confirmed, c)
 			}
-			c := change{u: u, q: q, cur: cur, confirmed: u.Confirmed(q)}
-			c.prev, c.hasPrev = t.o.PreviousFigure(u, q)
-			if c.hasPrev {
-				floor := t.o.Campaign.OutlierFloor(q)
-				hi, lo := max(c.cur, c.prev, floor), max(min(c.cur, c.prev), floor)
-				c.factor = float64(hi) / float64(lo)
-			}
-			if c.factor > 1 || c.confirmed {
-				all = append(all, c)
+			if len(top) < compareLimit {
+				heap.Push(&top, c)
+			} else if changeOrder(c, top[0]) < 0 {
+				top[0] = c
+				heap.Fix(&top, 0)
 			}
 		}
 	}
-	slices.SortFunc(all, func(a, b change) int {
-		return cmp.Or(cmp.Compare(b.factor, a.factor), cmp.Compare(a.u.Unit.ID, b.u.Unit.ID), cmp.Compare(a.q.Index, b.q.Index))
-	})
-	if len(all) <= compareLimit {
-		return all
+	out := []change(top)
+	slices.SortFunc(out, changeOrder)
+	// The confirmed outliers not among the largest, in their order.
+	if len(out) < compareLimit {
+		return out // every change is there
 	}
-	// Keep the confirmed outliers beyond the limit, in their order.
-	return append(all[:compareLimit:compareLimit], slices.DeleteFunc(all[compareLimit:], func(c change) bool { return !c.confirmed })...)
+	last := out[len(out)-1]
+	slices.SortFunc(confirmed, changeOrder)
+	for _, c := range confirmed {
+		if changeOrder(c, last) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// change is a unit's figure of q beside last year's; ok is false unless
+// it changed by more than the floor or was confirmed as an outlier.
+func (t *table) change(u *flows.UnitOverview, q *flows.Question) (change, bool) {
+	cur, ok := t.o.Figure(u, q)
+	if !ok {
+		return change{}, false
+	}
+	c := change{u: u, q: q, cur: cur, confirmed: u.Confirmed(q)}
+	c.prev, c.hasPrev = t.o.PreviousFigure(u, q)
+	if c.hasPrev {
+		floor := t.o.Campaign.OutlierFloor(q)
+		hi, lo := max(c.cur, c.prev, floor), max(min(c.cur, c.prev), floor)
+		c.factor = float64(hi) / float64(lo)
+	}
+	return c, c.factor > 1 || c.confirmed
+}
+
+// changeOrder orders changes largest factor first, then by unit and
+// question.
+func changeOrder(a, b change) int {
+	return cmp.Or(cmp.Compare(b.factor, a.factor), cmp.Compare(a.u.Unit.ID, b.u.Unit.ID), cmp.Compare(a.q.Index, b.q.Index))
+}
+
+// changeHeap holds the largest changes so far, the last of them in
+// changeOrder on top.
+type changeHeap []change
+
+func (h changeHeap) Len() int           { return len(h) }
+func (h changeHeap) Less(i, j int) bool { return changeOrder(h[i], h[j]) > 0 }
+func (h changeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *changeHeap) Push(x any)        { *h = append(*h, x.(change)) }
+func (h *changeHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // compareTitles are the column titles of 与上年对比.
@@ -118,7 +164,7 @@ func writeCompare(f *excelize.File, st *styles, t *table) error {
 	cs := t.changes()
 	cols := Columns{Titles: compareTitles, TitleLines: 2}
 	err = t.compareRows(cs, func(values []any) error {
-		cols.Row(cellTexts(values)...)
+		measure(&cols, values)
 		return nil
 	})
 	if err != nil {

@@ -600,3 +600,14 @@ func TestCompareLimit(t *testing.T) {
 		t.Errorf("%d changes listed, the last of unit %d; want more than %d, the last unit 201's films", len(cs), cs[len(cs)-1].u.Unit.ID, compareLimit)
 	}
 }
+
+// TestCellWidth: cellWidth measures what cellText shows.
+func TestCellWidth(t *testing.T) {
+	for _, v := range []any{nil, blank{}, int64(0), int64(7), int64(-12), int64(3000), money(0), money(5), money(-5), money(123456),
+		pct(0), pct(0.1666), pct(-0.0300001), pct(24), pct(-1), pct(-0.00001), diff{n: 2880}, diff{n: -47}, diff{n: -5, money: true}, diff{n: 12345, money: true},
+		marked{v: int64(3000)}, marked{v: money(4500)}, "市财政局", "abc"} {
+		if got, want := cellWidth(v), DisplayWidth(cellText(v)); got != want {
+			t.Errorf("cellWidth(%#v) = %d, want %d (%q)", v, got, want, cellText(v))
+		}
+	}
+}

@@ -153,6 +153,12 @@ func (s *styles) cells(kind rowKind, values []any, cols *Columns) []any {
 // A4 landscape, each one page wide with its header rows on every page and
 // page numbers in the footer. Columns are as wide as their titles and
 // values (Columns), long text wraps in rows high enough for it.
+//
+// With last year's figures (Overview.SetPrevious) every figure of 汇总表
+// has a 上年 and a 增减% column beside it, confirmed outliers are filled
+// and carry a comment, the sheet 与上年对比 follows 汇总表, and 汇总表
+// prints section by section (comparePrint). Without them the workbook is
+// as it was before comparisons existed.
 func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	f := excelize.NewFile()
 	defer func() {
@@ -213,14 +219,18 @@ func cellText(v any) string {
 	case string:
 		return v
 	case pct:
-		return "+" + strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"
+		return fmt.Sprintf("%+.1f%%", float64(v)*100)
 	case marked:
 		return cellText(v.v)
 	case diff:
-		if v.money {
-			return "+" + flows.FormatMoney(v.n)
+		sign := "+"
+		if v.n < 0 {
+			sign = "-"
 		}
-		return "+" + strconv.FormatInt(v.n, 10)
+		if v.money {
+			return sign + flows.FormatMoney(abs(v.n))
+		}
+		return sign + strconv.FormatInt(abs(v.n), 10)
 	}
 	return ""
 }
@@ -234,9 +244,64 @@ func cellTexts(values []any) []string {
 	return out
 }
 
-// rowOpts sets the height of a row whose text wraps (see RowHeight).
+// measure records a row of table values in cols (Columns.Row of their
+// cellTexts) without making the text of every number: a sheet of 10,000
+// rows has a million figures.
+func measure(cols *Columns, values []any) {
+	for i, v := range values {
+		cols.Widen(i+1, cellWidth(v))
+	}
+}
+
+// cellWidth is DisplayWidth(cellText(v)).
+func cellWidth(v any) int {
+	var buf [32]byte
+	switch v := v.(type) {
+	case int64:
+		return len(strconv.AppendInt(buf[:0], v, 10))
+	case money:
+		n := int64(v)
+		sign := 0
+		if n < 0 {
+			sign, n = 1, -n
+		}
+		return sign + len(strconv.AppendInt(buf[:0], n/100, 10)) + 3 // .00
+	case diff:
+		if v.money {
+			return 1 + cellWidth(money(abs(v.n)))
+		}
+		return 1 + cellWidth(abs(v.n))
+	case marked:
+		return cellWidth(v.v)
+	case pct:
+		w := len(strconv.AppendFloat(buf[:0], float64(v)*100, 'f', 1, 64)) + 1 // and %
+		if buf[0] != '-' {
+			w++ // +
+		}
+		return w
+	case string:
+		return DisplayWidth(v)
+	}
+	return 0
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// rowOpts sets the height of a row whose text wraps (see RowHeight). Only
+// text wraps: no number is wider than its column.
 func rowOpts(cols *Columns, values []any) []excelize.RowOpts {
-	if h := cols.RowHeight(cellTexts(values)...); h > 0 {
+	texts := make([]string, len(values))
+	for i, v := range values {
+		if s, ok := v.(string); ok {
+			texts[i] = s
+		}
+	}
+	if h := cols.RowHeight(texts...); h > 0 {
 		return []excelize.RowOpts{{Height: h}}
 	}
 	return nil
@@ -334,7 +399,7 @@ func (t *table) summaryLayout() (Columns, Print, error) {
 	cols := Columns{Titles: t.summaryTitles(), TitleLines: summaryTitleLines}
 	rows := 0
 	err := t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
-		cols.Row(cellTexts(values)...)
+		measure(&cols, values)
 		rows++
 		return nil
 	})
