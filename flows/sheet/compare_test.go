@@ -599,3 +599,30 @@ func TestCellWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteXLSXWithoutPrevious: an overview whose comparison is removed
+// (SetPrevious(nil)) writes the very workbook of one that never had it.
+func TestWriteXLSXWithoutPrevious(t *testing.T) {
+	o, cur, _ := compared(t)
+	write := func(o *flows.Overview) []byte {
+		var buf bytes.Buffer
+		if err := WriteXLSX(&buf, o, textsOf(o, cur)); err != nil {
+			t.Fatalf("WriteXLSX: %v", err)
+		}
+		return buf.Bytes()
+	}
+	with := write(o)
+	o.SetPrevious(nil)
+	without := write(o)
+	var ds []flows.UnitData
+	for _, d := range cur {
+		ds = append(ds, d)
+	}
+	fresh := write(flows.NewOverview(o.Campaign, o.Deadline, o.Now, ds))
+	if !bytes.Equal(without, fresh) {
+		t.Errorf("the workbook after SetPrevious(nil) differs from one never compared (%d and %d bytes)", len(without), len(fresh))
+	}
+	if bytes.Equal(with, fresh) {
+		t.Errorf("the workbook beside last year's is the same as without")
+	}
+}

@@ -48,7 +48,7 @@ func font(size float64, bold bool, color string) *excelize.Font {
 	return &excelize.Font{Family: "Calibri", Size: size, Bold: bold, Color: color}
 }
 
-func newStyles(f *excelize.File) (*styles, error) {
+func newStyles(f *excelize.File, compare bool) (*styles, error) {
 	var (
 		s    styles
 		err  error
@@ -66,7 +66,6 @@ func newStyles(f *excelize.File) (*styles, error) {
 	vcenter := &excelize.Alignment{Vertical: "center"}
 	s.title = add(excelize.Style{Font: font(16, true, ""), Alignment: vcenter})
 	s.info = add(excelize.Style{Font: font(11, false, "404040"), Alignment: vcenter})
-	s.note = add(excelize.Style{Font: font(11, false, "404040"), Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	s.header = add(excelize.Style{Font: font(11, true, ""), Border: border,
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
@@ -82,13 +81,20 @@ func newStyles(f *excelize.File) (*styles, error) {
 		s.wrapped[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: wrapped})
 		s.integer[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 1}) // 0
 		s.money[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 2})   // 0.00
-		s.percent[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, CustomNumFmt: &fmtPercent})
 	}
-	plain := font(11, false, "")
-	s.markedInteger = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 1})
-	s.markedMoney = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 2})
-	s.diffInteger = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffInt})
-	s.diffMoney = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffMoney})
+	if compare {
+		// Only beside last year's: a workbook without is as it was.
+		plain := font(11, false, "")
+		for k := range fills {
+			font := font(11, k != int(unitRow), "")
+			s.percent[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, CustomNumFmt: &fmtPercent})
+		}
+		s.markedInteger = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 1})
+		s.markedMoney = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 2})
+		s.diffInteger = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffInt})
+		s.diffMoney = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffMoney})
+		s.note = add(excelize.Style{Font: font(11, false, "404040"), Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	}
 	if err = errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new cell style: %w", err)
 	}
@@ -179,7 +185,7 @@ func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 			return fmt.Errorf("add sheet %s: %w", name, err)
 		}
 	}
-	st, err := newStyles(f)
+	st, err := newStyles(f, t.compare)
 	if err != nil {
 		return err
 	}
