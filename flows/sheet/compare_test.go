@@ -643,6 +643,13 @@ func TestWriteXLSXWithoutPrevious(t *testing.T) {
 			}
 		}
 	}
+	// Nor does it define the comparison's styles (the cells' style ids
+	// would shift).
+	for _, style := range []string{"FFEB9C", fmtPercent, fmtDiffInt} {
+		if strings.Contains(b["xl/styles.xml"], style) {
+			t.Errorf("the workbook without last year's defines the style %q", style)
+		}
+	}
 	if maps.Equal(zipParts(t, with), b) {
 		t.Errorf("the workbook beside last year's is the same as without")
 	}
