@@ -12,7 +12,8 @@ import (
 )
 
 // WriteCSV writes 汇总表 as CSV: the same rows as the workbook's (units,
-// subtotals, grand total), each unit's other answers in further columns.
+// subtotals, grand total, and beside last year's the 上年 and 增减%
+// columns), each unit's other answers in further columns.
 // It is UTF-8 with a BOM (so that Excel shows Chinese correctly) and CRLF
 // line ends, and no cell can start a formula: user text starting with
 // = + - @ TAB or CR gets a leading ' (OWASP's CSV injection guard). texts
@@ -94,6 +95,12 @@ func csvField(v any) string {
 		return flows.FormatMoney(int64(v))
 	case string:
 		return GuardFormula(v)
+	case pct:
+		// No plus sign: a field starting with + is what GuardFormula
+		// guards against; 16.7% and -3.0% read as numbers.
+		return strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"
+	case marked:
+		return csvField(v.v)
 	}
 	panic(fmt.Sprintf("sheet: unexpected cell value %T", v))
 }

@@ -18,12 +18,28 @@ const headerRows = 5
 // styles are the cell styles of the workbook, by use.
 type styles struct {
 	title, info, header int
+	note                int // info that wraps (the note of 与上年对比)
 	// [unitRow|subtotalRow|totalRow] × text, integer, money; wrapped text
 	// for the columns capped narrower than their widest value (Columns).
 	text, wrapped, integer, money [3]int
 	wrap                          int // long text answers: top, wrapped
 	topInteger                    int // numbers in their rows
+
+	// Comparing with last year: 增减% ([rowKind]), confirmed outliers'
+	// figures (filled), signed changes (与上年对比).
+	percent                    [3]int
+	markedInteger, markedMoney int
+	diffInteger, diffMoney     int
 }
+
+// Number formats beyond the built-in 0 and 0.00: changes with their sign.
+var (
+	fmtPercent    = "+0.0%;-0.0%;0.0%"
+	fmtDiffInt    = "+0;-0;0"
+	fmtDiffMoney  = "+0.00;-0.00;0.00"
+	outlierFill   = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFEB9C"}}
+	outlierAuthor = "双拥工作情况报送机器人"
+)
 
 // font is the workbook's font, Calibri (Chinese text in the system's
 // Chinese font), at size points; excelize leaves out what is not given, and
@@ -32,7 +48,7 @@ func font(size float64, bold bool, color string) *excelize.Font {
 	return &excelize.Font{Family: "Calibri", Size: size, Bold: bold, Color: color}
 }
 
-func newStyles(f *excelize.File) (*styles, error) {
+func newStyles(f *excelize.File, compare bool) (*styles, error) {
 	var (
 		s    styles
 		err  error
@@ -66,6 +82,19 @@ func newStyles(f *excelize.File) (*styles, error) {
 		s.integer[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 1}) // 0
 		s.money[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 2})   // 0.00
 	}
+	if compare {
+		// Only beside last year's: a workbook without is as it was.
+		plain := font(11, false, "")
+		for k := range fills {
+			font := font(11, k != int(unitRow), "")
+			s.percent[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, CustomNumFmt: &fmtPercent})
+		}
+		s.markedInteger = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 1})
+		s.markedMoney = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 2})
+		s.diffInteger = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffInt})
+		s.diffMoney = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffMoney})
+		s.note = add(excelize.Style{Font: font(11, false, "404040"), Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	}
 	if err = errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new cell style: %w", err)
 	}
@@ -97,6 +126,21 @@ func (s *styles) cells(kind rowKind, values []any, cols *Columns) []any {
 				style = s.wrapped[kind]
 			}
 			out[i] = excelize.Cell{StyleID: style, Value: v}
+		case pct:
+			out[i] = excelize.Cell{StyleID: s.percent[kind], Value: float64(v)}
+		case marked:
+			c := s.cells(kind, []any{v.v}, nil)[0].(excelize.Cell)
+			c.StyleID = s.markedInteger
+			if _, ok := v.v.(money); ok {
+				c.StyleID = s.markedMoney
+			}
+			out[i] = c
+		case diff:
+			if v.money {
+				out[i] = excelize.Cell{StyleID: s.diffMoney, Value: float64(v.n) / 100}
+			} else {
+				out[i] = excelize.Cell{StyleID: s.diffInteger, Value: v.n}
+			}
 		default:
 			panic(fmt.Sprintf("sheet: unexpected cell value %T", v))
 		}
@@ -115,6 +159,12 @@ func (s *styles) cells(kind rowKind, values []any, cols *Columns) []any {
 // A4 landscape, each one page wide with its header rows on every page and
 // page numbers in the footer. Columns are as wide as their titles and
 // values (Columns), long text wraps in rows high enough for it.
+//
+// With last year's figures (Overview.SetPrevious) every figure of 汇总表
+// has a 上年 and a 增减% column beside it, confirmed outliers are filled
+// and carry a comment, the sheet 与上年对比 follows 汇总表, and 汇总表
+// prints section by section (comparePrint). Without them the workbook is
+// as it was before comparisons existed.
 func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	f := excelize.NewFile()
 	defer func() {
@@ -125,18 +175,27 @@ func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
 		return fmt.Errorf("name sheet %s: %w", SheetSummary, err)
 	}
-	for _, name := range []string{SheetTexts, SheetPending} {
+	t := newTable(o, texts)
+	sheets := []string{SheetTexts, SheetPending}
+	if t.compare {
+		sheets = append([]string{SheetCompare}, sheets...)
+	}
+	for _, name := range sheets {
 		if _, err := f.NewSheet(name); err != nil {
 			return fmt.Errorf("add sheet %s: %w", name, err)
 		}
 	}
-	st, err := newStyles(f)
+	st, err := newStyles(f, t.compare)
 	if err != nil {
 		return err
 	}
-	t := newTable(o, texts)
 	if err := writeSummary(f, st, t); err != nil {
 		return fmt.Errorf("write sheet %s: %w", SheetSummary, err)
+	}
+	if t.compare {
+		if err := writeCompare(f, st, t); err != nil {
+			return fmt.Errorf("write sheet %s: %w", SheetCompare, err)
+		}
 	}
 	if err := writeTexts(f, st, t); err != nil {
 		return fmt.Errorf("write sheet %s: %w", SheetTexts, err)
@@ -165,6 +224,19 @@ func cellText(v any) string {
 		return flows.FormatMoney(int64(v))
 	case string:
 		return v
+	case pct:
+		return fmt.Sprintf("%+.1f%%", float64(v)*100)
+	case marked:
+		return cellText(v.v)
+	case diff:
+		sign := "+"
+		if v.n < 0 {
+			sign = "-"
+		}
+		if v.money {
+			return sign + flows.FormatMoney(abs(v.n))
+		}
+		return sign + strconv.FormatInt(abs(v.n), 10)
 	}
 	return ""
 }
@@ -178,9 +250,64 @@ func cellTexts(values []any) []string {
 	return out
 }
 
-// rowOpts sets the height of a row whose text wraps (see RowHeight).
+// measure records a row of table values in cols (Columns.Row of their
+// cellTexts) without making the text of every number: a sheet of 10,000
+// rows has a million figures.
+func measure(cols *Columns, values []any) {
+	for i, v := range values {
+		cols.Widen(i+1, cellWidth(v))
+	}
+}
+
+// cellWidth is DisplayWidth(cellText(v)).
+func cellWidth(v any) int {
+	var buf [32]byte
+	switch v := v.(type) {
+	case int64:
+		return len(strconv.AppendInt(buf[:0], v, 10))
+	case money:
+		n := int64(v)
+		sign := 0
+		if n < 0 {
+			sign, n = 1, -n
+		}
+		return sign + len(strconv.AppendInt(buf[:0], n/100, 10)) + 3 // .00
+	case diff:
+		if v.money {
+			return 1 + cellWidth(money(abs(v.n)))
+		}
+		return 1 + cellWidth(abs(v.n))
+	case marked:
+		return cellWidth(v.v)
+	case pct:
+		w := len(strconv.AppendFloat(buf[:0], float64(v)*100, 'f', 1, 64)) + 1 // and %
+		if buf[0] != '-' {
+			w++ // +
+		}
+		return w
+	case string:
+		return DisplayWidth(v)
+	}
+	return 0
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// rowOpts sets the height of a row whose text wraps (see RowHeight). Only
+// text wraps: no number is wider than its column.
 func rowOpts(cols *Columns, values []any) []excelize.RowOpts {
-	if h := cols.RowHeight(cellTexts(values)...); h > 0 {
+	texts := make([]string, len(values))
+	for i, v := range values {
+		if s, ok := v.(string); ok {
+			texts[i] = s
+		}
+	}
+	if h := cols.RowHeight(texts...); h > 0 {
 		return []excelize.RowOpts{{Height: h}}
 	}
 	return nil
@@ -214,21 +341,15 @@ func cell(col, row int) string {
 // writeSummary writes 汇总表: the header block, two rows of section and
 // column titles, and a row per unit with its figures.
 func writeSummary(f *excelize.File, st *styles, t *table) error {
-	if err := PrintSetup(f, SheetSummary, printSummary); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(SheetSummary)
+	titles := t.summaryTitles()
+	cols, p, err := t.summaryLayout()
 	if err != nil {
 		return err
 	}
-	titles := t.summaryTitles()
-	// The figures' titles wrap in the bottom header row; the fixed ones
-	// (short) span both rows.
-	cols := Columns{Titles: titles, TitleLines: summaryTitleLines}
-	err = t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
-		cols.Row(cellTexts(values)...)
-		return nil
-	})
+	if err := PrintSetup(f, SheetSummary, p); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(SheetSummary)
 	if err != nil {
 		return err
 	}
@@ -248,6 +369,9 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	row := headerRows
 	err = t.summaryRows(func(kind rowKind, _ *flows.UnitOverview, values []any) error {
 		row++
+		if err := addNotes(f, SheetSummary, row, values); err != nil {
+			return err
+		}
 		return sw.SetRow(cell(1, row), st.cells(kind, values, &cols), rowOpts(&cols, values)...)
 	})
 	if err != nil {
@@ -256,14 +380,56 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	return sw.Flush()
 }
 
+// addNotes adds the note of each marked value of a row as its cell's
+// comment. A streamed sheet takes comments until its Flush: they are kept
+// with the sheet's state, which Flush writes after the rows.
+func addNotes(f *excelize.File, sheet string, row int, values []any) error {
+	for i, v := range values {
+		m, ok := v.(marked)
+		if !ok {
+			continue
+		}
+		ref := cell(i+1, row)
+		err := f.AddComment(sheet, excelize.Comment{Cell: ref, Author: outlierAuthor, Text: m.note, Width: 220, Height: 60})
+		if err != nil {
+			return fmt.Errorf("comment %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
+// summaryLayout measures the columns of 汇总表 and lays out its pages.
+func (t *table) summaryLayout() (Columns, Print, error) {
+	// The figures' titles wrap in the bottom header row; the fixed ones
+	// (short) span both rows.
+	cols := Columns{Titles: t.summaryTitles(), TitleLines: summaryTitleLines}
+	rows := 0
+	err := t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
+		measure(&cols, values)
+		rows++
+		return nil
+	})
+	if err != nil {
+		return cols, Print{}, err
+	}
+	if t.compare {
+		return cols, t.comparePrint(&cols, rows), nil
+	}
+	return cols, printSummary, nil
+}
+
 // writeSummaryInfo writes the header block of 汇总表 over its last columns:
 // the campaign's title, notice and deadline, and the progress.
 func writeSummaryInfo(sw *excelize.StreamWriter, st *styles, t *table, last int) error {
 	o, c := t.o, t.o.Campaign
 	n := o.Count()
+	notice := "文号：" + c.Notice + "　　截止时间：" + flows.FormatTime(o.Deadline, c.Location)
+	if pc := o.PreviousCampaign(); pc != nil {
+		notice += "　　“上年”为同一单位在“" + pc.Title + "”中提交的数据；黄色底纹为填报人已确认的异常数据"
+	}
 	info := []string{
 		c.Title,
-		"文号：" + c.Notice + "　　截止时间：" + flows.FormatTime(o.Deadline, c.Location),
+		notice,
 		fmt.Sprintf("截至 %s　　已提交 %d / %d 个单位（退回修改 %d 个，未提交 %d 个）", flows.FormatTime(o.Now, c.Location), n.Submitted, n.Total, n.Returned, n.Pending()-n.Returned),
 	}
 	for i, text := range info {
@@ -332,18 +498,26 @@ type summarySpan struct {
 	title    string
 }
 
-// summarySpans finds the columns of each section's figures and puts the
-// section's title over its first one.
+// summarySpans puts each section's title over its first column of figures
+// (sectionSpans).
 func summarySpans(t *table, sections []any, st *styles) []summarySpan {
+	spans := t.sectionSpans()
+	for _, s := range spans {
+		sections[s.from-1] = excelize.Cell{StyleID: st.header, Value: s.title}
+	}
+	return spans
+}
+
+// sectionSpans are the columns of each section's figures in 汇总表.
+func (t *table) sectionSpans() []summarySpan {
 	nfixed := len(summaryFixed)
 	var spans []summarySpan
 	for i, q := range t.numbers {
-		col := nfixed + i + 1
+		col := nfixed + i*t.stride() + 1
 		if i == 0 || q.Section != t.numbers[i-1].Section {
-			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
 			spans = append(spans, summarySpan{col, col, q.Section.Title})
 		}
-		spans[len(spans)-1].to = col
+		spans[len(spans)-1].to = col + t.stride() - 1
 	}
 	return spans
 }
