@@ -18,7 +18,7 @@ const adminPrefix = "adm:"
 func (b *Bot) addUnit(ctx context.Context, u *update) error {
 	fields := strings.Fields(u.args)
 	if len(fields) < 2 {
-		b.sendText(ctx, u.chatID, "用法：/addunit 名称 类别\n例如：/addunit 离石区双拥工作领导小组 县市区\n类别可选："+b.camp.CategoryNames())
+		b.sendText(ctx, u.chatID, "用法：/addunit 名称 类别\n例如：/addunit 离石区双拥工作领导小组 县市区\n类别可选："+b.camp().CategoryNames())
 		return nil
 	}
 	catName := fields[len(fields)-1]
@@ -87,7 +87,7 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 	var s strings.Builder
 	for i, st := range list {
 		unit := st.Unit
-		cat, _ := b.camp.Category(unit.Category)
+		cat, _ := b.camp().Category(unit.Category)
 		names := make([]string, 0, len(st.Contacts))
 		for _, ct := range st.Contacts {
 			names = append(names, contactName(ct))
@@ -96,7 +96,7 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 		if len(names) > 0 {
 			who = "：" + strings.Join(names, "、")
 		}
-		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人%s\n", i+1, unit.Name, cat.Name, b.camp.ShortStatus(st.Draft, unit.Category), len(st.Contacts), who)
+		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人%s\n", i+1, unit.Name, cat.Name, b.camp().ShortStatus(st.Draft, unit.Category), len(st.Contacts), who)
 	}
 	n := len(list)
 	if n == 0 {

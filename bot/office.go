@@ -95,7 +95,7 @@ func (b *Bot) export(ctx context.Context, u *update) error {
 		return nil
 	}
 	n := o.Count()
-	caption := fmt.Sprintf("%s\n截至 %s：已提交 %d / %d 个单位。", b.camp.Title, flows.FormatTime(o.Now, b.camp.Location), n.Submitted, n.Total)
+	caption := fmt.Sprintf("%s\n截至 %s：已提交 %d / %d 个单位。", b.camp().Title, flows.FormatTime(o.Now, b.camp().Location), n.Submitted, n.Total)
 	if format == "xlsx" {
 		caption += "\n含三张表：汇总表（各单位数据及小计、合计）、文字材料、未报单位。"
 	} else {
@@ -125,7 +125,7 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 		caption string
 	}
 	var docs []doc
-	for _, q := range b.camp.Questions() {
+	for _, q := range b.camp().Questions() {
 		if q.Type != flows.TypeDocument && q.Type != flows.TypePhotos {
 			continue
 		}
@@ -139,7 +139,7 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 			docs = append(docs, doc{f, flows.TruncateRunes(c, 1000)})
 		}
 	}
-	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp.Location))
+	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp().Location))
 	if returned {
 		head += "，该版本已退回修改"
 	}

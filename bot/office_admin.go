@@ -50,7 +50,7 @@ func (b *Bot) importUnits(ctx context.Context, u *update) error {
 	}
 	switch {
 	case len(res.Problems) > 0:
-		b.sendText(ctx, u.chatID, problemsText(res.Problems, b.camp))
+		b.sendText(ctx, u.chatID, problemsText(res.Problems, b.camp()))
 		return nil
 	case res.Unchanged:
 		b.sendText(ctx, u.chatID, fmt.Sprintf("文件中的 %d 个单位都已存在，没有变化。", len(res.Same)))
@@ -61,7 +61,7 @@ func (b *Bot) importUnits(ctx context.Context, u *update) error {
 		byCat[x.Category]++
 	}
 	var parts []string
-	for _, cat := range b.camp.Categories {
+	for _, cat := range b.camp().Categories {
 		if n := byCat[cat.ID]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d 个", flows.ShortName(cat), n))
 		}
@@ -83,7 +83,7 @@ func (b *Bot) importFile(ctx context.Context, u *update) (data []byte, ok bool, 
 		doc = u.msg.ReplyToMessage.Document
 	}
 	if doc == nil {
-		b.sendText(ctx, u.chatID, importHelp+b.camp.CategoryNames())
+		b.sendText(ctx, u.chatID, importHelp+b.camp().CategoryNames())
 		return nil, false, nil
 	}
 	if doc.FileSize > maxImportFile {
@@ -127,7 +127,7 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "所有单位都已绑定联系人，无需发送邀请链接。")
 		return nil
 	}
-	valid := "有效期至 " + flows.FormatTime(expires, b.camp.Location) + "，每个链接只能使用一次"
+	valid := "有效期至 " + flows.FormatTime(expires, b.camp().Location) + "，每个链接只能使用一次"
 	var revokeOlder [][]flows.Button
 	olderText := ""
 	if batch.Older > 0 {
@@ -157,14 +157,14 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 func (b *Bot) sendInvitesFile(ctx context.Context, chatID int64, invs []flows.UnitInvite, valid string, before *flows.Reply) error {
 	table := [][]string{{"名称", "类别", "联系人说明", "邀请链接"}}
 	for _, inv := range invs {
-		cat, _ := b.camp.Category(inv.Unit.Category)
+		cat, _ := b.camp().Category(inv.Unit.Category)
 		table = append(table, []string{inv.Unit.Name, cat.Name, inv.Unit.Note, b.inviteLink(inv.Token)})
 	}
 	var buf bytes.Buffer
 	if err := sheet.WriteTextCSV(&buf, table); err != nil {
 		return fmt.Errorf("invites csv: %w", err)
 	}
-	name := "邀请链接_" + b.svc.Now().In(b.camp.Location).Format("20060102-1504") + ".csv"
+	name := "邀请链接_" + b.svc.Now().In(b.camp().Location).Format("20060102-1504") + ".csv"
 	caption := fmt.Sprintf("%d 个未绑定联系人的单位的邀请链接（%s）。请把链接分别发给各单位的填报联系人。", len(invs), valid)
 	if before != nil {
 		_ = b.send(ctx, chatID, *before)
@@ -187,8 +187,8 @@ func (b *Bot) rmUnit(ctx context.Context, u *update) error {
 	if err != nil {
 		return err
 	}
-	cat, _ := b.camp.Category(unit.Category)
-	text := fmt.Sprintf("确定删除单位“%s”（%s，%s）吗？\n删除后该单位的联系人不能再填报；已提交的报告保留在存档中，但不再计入汇总和报表。", unit.Name, cat.Name, b.camp.ShortStatus(d, unit.Category))
+	cat, _ := b.camp().Category(unit.Category)
+	text := fmt.Sprintf("确定删除单位“%s”（%s，%s）吗？\n删除后该单位的联系人不能再填报；已提交的报告保留在存档中，但不再计入汇总和报表。", unit.Name, cat.Name, b.camp().ShortStatus(d, unit.Category))
 	buttons := [][]flows.Button{{
 		{Text: "确认删除", Data: adminPrefix + rmAction + strconv.FormatInt(unit.ID, 10)},
 		{Text: "取消", Data: adminPrefix + rmCancel},
@@ -212,7 +212,7 @@ func (b *Bot) confirmRmUnit(ctx context.Context, u *update, idText string) error
 	unit := res.Unit
 	for _, ct := range res.Contacts {
 		b.forgetContact(ct.UserID)
-		b.sendText(ctx, ct.ChatID, "市双拥办已将“"+unit.Name+"”移出本次填报，您无需再为该单位填报。如有疑问，请联系"+b.camp.Office+"。")
+		b.sendText(ctx, ct.ChatID, "市双拥办已将“"+unit.Name+"”移出本次填报，您无需再为该单位填报。如有疑问，请联系"+b.camp().Office+"。")
 	}
 	if res.Already && len(res.Contacts) == 0 {
 		b.sendText(ctx, u.chatID, "单位“"+unit.Name+"”已经删除过了。")
@@ -337,7 +337,7 @@ func (b *Bot) setDeadline(ctx context.Context, u *update) error {
 	if err != nil {
 		return err
 	}
-	loc := b.camp.Location
+	loc := b.camp().Location
 	usage := "用法：/deadline 日期 时间（北京时间），例如：/deadline 2022-02-10 18:00\n当前截止时间：" + flows.FormatTime(current, loc)
 	if u.args == "" {
 		b.sendText(ctx, u.chatID, usage)

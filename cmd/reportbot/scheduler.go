@@ -60,7 +60,7 @@ func (s *scheduler) Start(ctx context.Context) {
 		return
 	}
 	logger := cronLogger{s.log.With("component", "scheduler")}
-	c := cron.New(cron.WithLocation(s.svc.Campaign.Location), cron.WithLogger(logger))
+	c := cron.New(cron.WithLocation(s.svc.Campaign().Location), cron.WithLogger(logger))
 	chain := cron.NewChain(cron.Recover(logger))
 	for _, job := range remind.Jobs() {
 		if _, err := c.AddJob("* * * * *", chain.Then(cron.FuncJob(func() { s.s.Tick(job) }))); err != nil {
