@@ -26,6 +26,19 @@
 //	done           key → expiry (Commit's done marks; 0 = never)
 //	done_expiry    expiry ‖ key → ∅ (index by which Commit trims expired done marks)
 //	claims         key → expiry ‖ token (Claim)
+//	campaigns      campaign key → bucket: drafts, reports (below)
+//
+// Drafts and reports belong to a campaign (flows.Store.Draft). The drafts
+// and reports buckets above are those of campaign key "" (a store's first
+// campaign: a file written before campaigns existed is read as it is).
+// Every other campaign has a bucket of its own under campaigns, created by
+// its first Apply, holding buckets laid out as the top-level ones:
+//
+//	campaigns/<key>/drafts   unit id → rev ‖ Draft, as drafts
+//	campaigns/<key>/reports  unit id → bucket: seq → Report, as reports
+//
+// Everything else is shared by all campaigns, Apply's dedupe (applied_ids)
+// included: an update id is unique across campaigns.
 //
 // Buckets are created on open, so a file written by an older version
 // gains the new ones (empty) when it is opened.
@@ -91,10 +104,11 @@ var (
 	bDone         = []byte("done")
 	bDoneExpiry   = []byte("done_expiry")
 	bClaims       = []byte("claims")
+	bCampaigns    = []byte("campaigns")
 
 	allBuckets = [][]byte{bUnits, bUnitNames, bInvites, bUnitInvites, bContacts, bUnitContacts,
 		bDrafts, bApplied, bReports, bSettings, bSeen, bOnce, bLocks,
-		bOutbox, bDone, bDoneExpiry, bClaims}
+		bOutbox, bDone, bDoneExpiry, bClaims, bCampaigns}
 )
 
 // Store is a flows.Store on a bbolt file. It is safe for concurrent use.
@@ -689,11 +703,41 @@ func decodeDraft(v []byte) (flows.Draft, error) {
 	return d, nil
 }
 
+// campaignBucket returns the bucket named name (bDrafts or bReports) of the
+// campaign with this store key: the top-level one for "", else the one
+// under campaigns/<campaign>, created when create is set (in a writable
+// transaction) and nil when absent otherwise.
+func campaignBucket(tx *bbolt.Tx, campaign string, name []byte, create bool) (*bbolt.Bucket, error) {
+	if campaign == "" {
+		return tx.Bucket(name), nil
+	}
+	all := tx.Bucket(bCampaigns)
+	if !create {
+		if c := all.Bucket([]byte(campaign)); c != nil {
+			return c.Bucket(name), nil
+		}
+		return nil, nil
+	}
+	c, err := all.CreateBucketIfNotExists([]byte(campaign))
+	if err != nil {
+		return nil, fmt.Errorf("create bucket of campaign %q: %w", campaign, err)
+	}
+	b, err := c.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, fmt.Errorf("create bucket %s of campaign %q: %w", name, campaign, err)
+	}
+	return b, nil
+}
+
 // Draft returns the unit's draft, a zero one if it never started.
 func (s *Store) Draft(ctx context.Context, campaign string, unitID int64) (flows.Draft, error) {
 	d := flows.Draft{UnitID: unitID}
 	err := s.view(ctx, func(tx *bbolt.Tx) (err error) {
-		if v := tx.Bucket(bDrafts).Get(id(unitID)); v != nil {
+		drafts, err := campaignBucket(tx, campaign, bDrafts, false)
+		if err != nil || drafts == nil {
+			return err
+		}
+		if v := drafts.Get(id(unitID)); v != nil {
 			d, err = decodeDraft(v)
 		}
 		return err
@@ -704,11 +748,15 @@ func (s *Store) Draft(ctx context.Context, campaign string, unitID int64) (flows
 	return d, nil
 }
 
-// Drafts returns every stored draft in unit order.
+// Drafts returns every stored draft of the campaign in unit order.
 func (s *Store) Drafts(ctx context.Context, campaign string) ([]flows.Draft, error) {
 	var ds []flows.Draft
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		return tx.Bucket(bDrafts).ForEach(func(_, v []byte) error {
+		drafts, err := campaignBucket(tx, campaign, bDrafts, false)
+		if err != nil || drafts == nil {
+			return err
+		}
+		return drafts.ForEach(func(_, v []byte) error {
 			d, err := decodeDraft(v)
 			ds = append(ds, d)
 			return err
@@ -754,7 +802,10 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 				return flows.ErrDuplicate
 			}
 		}
-		drafts := tx.Bucket(bDrafts)
+		drafts, err := campaignBucket(tx, t.Campaign, bDrafts, true)
+		if err != nil {
+			return err
+		}
 		var rev int64
 		if v := drafts.Get(id(t.UnitID)); v != nil {
 			rev = int64(binary.BigEndian.Uint64(v))
@@ -777,16 +828,7 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 			}
 		}
 		if report != nil {
-			rb, err := tx.Bucket(bReports).CreateBucketIfNotExists(id(t.UnitID))
-			if err != nil {
-				return err
-			}
-			appendOnly(rb)
-			seq, err := rb.NextSequence()
-			if err != nil {
-				return err
-			}
-			if err := rb.Put(id(int64(seq)), report); err != nil {
+			if err := appendReport(tx, t.Campaign, t.UnitID, report); err != nil {
 				return err
 			}
 		}
@@ -797,6 +839,25 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 		return fmt.Errorf("apply update %d to unit %d from rev %d: %w", t.UpdateID, t.UnitID, t.FromRev, err)
 	}
 	return nil
+}
+
+// appendReport appends an encoded report to the unit's versions in the
+// campaign.
+func appendReport(tx *bbolt.Tx, campaign string, unitID int64, report []byte) error {
+	reports, err := campaignBucket(tx, campaign, bReports, true)
+	if err != nil {
+		return err
+	}
+	rb, err := reports.CreateBucketIfNotExists(id(unitID))
+	if err != nil {
+		return err
+	}
+	appendOnly(rb)
+	seq, err := rb.NextSequence()
+	if err != nil {
+		return err
+	}
+	return rb.Put(id(int64(seq)), report)
 }
 
 // trim deletes up to trimBatch entries under prefix older than seenKeep,
@@ -823,7 +884,11 @@ func trim(b *bbolt.Bucket, prefix []byte, now time.Time) error {
 func (s *Store) Reports(ctx context.Context, campaign string, unitID int64) ([]flows.Report, error) {
 	var rs []flows.Report
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		rb := tx.Bucket(bReports).Bucket(id(unitID))
+		reports, err := campaignBucket(tx, campaign, bReports, false)
+		if err != nil || reports == nil {
+			return err
+		}
+		rb := reports.Bucket(id(unitID))
 		if rb == nil {
 			return nil
 		}

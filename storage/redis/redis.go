@@ -13,6 +13,19 @@
 //	rb:{u:42}:invites   hash: token hash → Invite JSON
 //	rb:{u:42}:out       hash: message id → flows.Outgoing without its ID (storage/internal/codec: CBOR); the unit's outbox
 //
+// Drafts and reports belong to a campaign (flows.Store.Draft): the keys
+// above, rb:{u:42}:draft and rb:{u:42}:reports, are those of campaign key ""
+// (a store's first campaign: the keys of a store written before campaigns
+// existed, read as they are). Another campaign's are under the same tag:
+//
+//	rb:{u:42}:c:<campaign>:draft    as rb:{u:42}:draft, for the campaign with that store key (e.g. rb:{u:42}:c:2023:draft)
+//	rb:{u:42}:c:<campaign>:reports  as rb:{u:42}:reports
+//
+// so that Apply's keys (the campaign's draft and reports, the unit's
+// contacts, dedupe set and outbox) are still on one slot. Everything else
+// is shared by all campaigns, Apply's dedupe set rb:{u:42}:seen included:
+// an update id is unique across campaigns.
+//
 // The unit registry shares the tag {units}:
 //
 //	rb:{units}:data     hash: unit id → Unit JSON (its "id" is 0; the field is the id)
@@ -136,6 +149,20 @@ const (
 
 func unitKey(unitID int64, what string) string {
 	return tagKey(unitTag(unitID), what)
+}
+
+// campaignKey is the key named what of the unit in the campaign with this
+// store key: today's unitKey for "" (a store's first campaign), else
+// rb:{u:N}:c:<campaign>:<what>, under the same hash tag, so that Apply's
+// keys of one unit and one campaign, and the unit's contacts and outbox,
+// stay in one Cluster slot. what is "draft" or "reports": such a key
+// never ends in ":out", so Outbox's scan for rb:{*}:out never matches it
+// whatever the campaign key holds.
+func campaignKey(campaign string, unitID int64, what string) string {
+	if campaign == "" {
+		return unitKey(unitID, what)
+	}
+	return unitKey(unitID, "c:"+campaign+":"+what)
 }
 
 // unitTag is the hash tag of a unit's keys, without the braces.
@@ -1066,7 +1093,7 @@ func decodeDraft(unitID int64, rev, data any) (flows.Draft, error) {
 // Draft returns the unit's draft, a zero one if it never started. One round
 // trip.
 func (s *Store) Draft(ctx context.Context, campaign string, unitID int64) (flows.Draft, error) {
-	v, err := s.c.HMGet(ctx, unitKey(unitID, "draft"), "rev", "data").Result()
+	v, err := s.c.HMGet(ctx, campaignKey(campaign, unitID, "draft"), "rev", "data").Result()
 	if err != nil {
 		return flows.Draft{}, fmt.Errorf("draft of unit %d: %w", unitID, err)
 	}
@@ -1096,7 +1123,7 @@ func (s *Store) Drafts(ctx context.Context, campaign string) ([]flows.Draft, err
 	cmds := make([]*goredis.SliceCmd, len(ids))
 	_, err = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, unitID := range ids {
-			cmds[i] = p.HMGet(ctx, unitKey(unitID, "draft"), "rev", "data")
+			cmds[i] = p.HMGet(ctx, campaignKey(campaign, unitID, "draft"), "rev", "data")
 		}
 		return nil
 	})
@@ -1179,8 +1206,8 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 		return fmt.Errorf("apply to unit %d: %w", t.UnitID, err)
 	}
 	keys := []string{
-		unitKey(t.UnitID, "draft"), unitKey(t.UnitID, "seen"),
-		unitKey(t.UnitID, "contacts"), unitKey(t.UnitID, "reports"), out,
+		campaignKey(t.Campaign, t.UnitID, "draft"), unitKey(t.UnitID, "seen"),
+		unitKey(t.UnitID, "contacts"), campaignKey(t.Campaign, t.UnitID, "reports"), out,
 	}
 	mark := ""
 	if len(t.Outbox) > 0 {
@@ -1209,7 +1236,7 @@ func (s *Store) Apply(ctx context.Context, t flows.Transition) error {
 
 // Reports returns the unit's submitted versions, oldest first.
 func (s *Store) Reports(ctx context.Context, campaign string, unitID int64) ([]flows.Report, error) {
-	list, err := s.c.LRange(ctx, unitKey(unitID, "reports"), 0, -1).Result()
+	list, err := s.c.LRange(ctx, campaignKey(campaign, unitID, "reports"), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("reports of unit %d: %w", unitID, err)
 	}

@@ -33,6 +33,11 @@
 //     and returns true.
 //   - Outbox(false) of a store only one process can open (no Second
 //     option) returns none.
+//   - Drafts and reports are kept per campaign key, each campaign with its
+//     own revisions; units, contacts, invites, settings, markers, the
+//     outbox and Apply's update dedupe are shared by all campaigns (an
+//     update id applied to a unit in one campaign is a duplicate in
+//     another).
 package storetest
 
 import (
@@ -109,6 +114,8 @@ func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store, opts ...Opti
 		{"ApplyReports", testApplyReports},
 		{"ApplyConcurrent", testApplyConcurrent},
 		{"Drafts", testDrafts},
+		{"CampaignsApart", testCampaignsApart},
+		{"CampaignSwitch", testCampaignSwitch},
 		{"Settings", testSettings},
 		{"Seen", testSeen},
 		{"Once", testOnce},
@@ -131,6 +138,10 @@ func Run(t *testing.T, open, reopen func(t *testing.T) flows.Store, opts ...Opti
 	t.Run("Restart", func(t *testing.T) {
 		t.Parallel()
 		testRestart(t, open, reopen)
+	})
+	t.Run("CampaignsRestart", func(t *testing.T) {
+		t.Parallel()
+		testCampaignsRestart(t, open, reopen)
 	})
 	t.Run("OutboxOthers", func(t *testing.T) {
 		t.Parallel()
