@@ -26,6 +26,8 @@ const (
 	verbEdit   = "edit"   // at the summary; arg: question id to change
 	verbSum    = "sum"    // show the summary again
 	verbRevise = "revise" // change a submitted report
+	verbSure   = "sure"   // 确认无误: store the answer far from last year's; arg: question id
+	verbRedo   = "redo"   // 重新填写: drop it and ask again; arg: question id
 )
 
 // maxDataLen is Telegram's limit on callback data, in bytes.
@@ -79,7 +81,7 @@ func parseCallback(s string) (callback, bool) {
 		if cb.arg == "" {
 			return callback{}, false
 		}
-	case verbBack, verbSkip, verbCancel, verbKeep, verbDone:
+	case verbBack, verbSkip, verbCancel, verbKeep, verbDone, verbSure, verbRedo:
 		cb.qid = arg
 	case verbEdit:
 		if arg == "" {

@@ -16,7 +16,7 @@ func FuzzParseCallback(f *testing.F) {
 		"go", "", ":", "::", "1", "1:", "1:submit", "7:opt:help_kinds.industry", "7:opt:industry", "7:opt:help_kinds.", "7:opt:.x",
 		"7:opt:", "7:edit:", "7:edit:essays", "7:edit:a:b", "7:back", "7:back:essays", "7:cancel", "+7:sum", "-1:revise", "007:done:photos",
 		"9223372036854775807:keep:essays", "9223372036854775808:submit", "１:submit", "1:SUBMIT", "1:submit\x00", "1:opt:h.i.j",
-		"adm:rm:12", "adm:remind:m202202100900", "1:edit:\xff", "\u202e1:submit", "1:opt:😀.😀", "1 :submit",
+		"adm:rm:12", "7:sure:troop_visits", "7:redo:troop_visits", "7:sure", "7:redo:", "adm:remind:m202202100900", "1:edit:\xff", "\u202e1:submit", "1:opt:😀.😀", "1 :submit",
 	} {
 		f.Add(s)
 	}
@@ -35,7 +35,7 @@ func FuzzParseCallback(f *testing.F) {
 			if cb.qid != "" || strings.Contains(cb.arg, ".") {
 				arg = cb.qid + "." + cb.arg
 			}
-		case verbBack, verbSkip, verbCancel, verbKeep, verbDone:
+		case verbBack, verbSkip, verbCancel, verbKeep, verbDone, verbSure, verbRedo:
 			arg = cb.qid
 		case verbEdit:
 			arg = cb.arg

@@ -31,6 +31,7 @@ func (c *Campaign) check(l lineIndex, probs *ProblemsError) {
 	c.checkSections(l, add, checkCats)
 	c.checkReferences(l, add)
 	c.checkSchedule(l, loc, add)
+	c.checkPrevious(l, add)
 }
 
 // checkHeader checks the campaign's own fields (id, title, time zone,
@@ -278,6 +279,73 @@ func (c *Campaign) checkQuestion(q *Question, qm map[string]int, add addProblem,
 		}
 		if q.MaxFiles < 1 || q.MaxFiles > 10 {
 			add(at(qm, "max_files"), "题目 %s 的 max_files 应在 1–10 之间", q.ID)
+		}
+	}
+}
+
+// checkPrevious checks what compares a unit's figures with the previous
+// campaign's: previous names another campaign, outliers' ratio and floor
+// make sense (and get their defaults), each question's same_as,
+// typical_max and outlier_floor are on number questions, and no two number
+// questions take the same previous question.
+func (c *Campaign) checkPrevious(l lineIndex, add addProblem) {
+	if c.Previous != "" && c.Previous == c.ID {
+		add(at(l.top, "previous"), "previous 应为上一期活动的 id，不能是本活动自己的 id %q", c.ID)
+	}
+	if strings.TrimSpace(c.Previous) != c.Previous {
+		add(at(l.top, "previous"), "previous %q 的前后有空格，请删除", c.Previous)
+	}
+	r := &c.Outliers
+	if _, set := l.outliers["ratio"]; !set && r.Ratio == 0 {
+		r.Ratio = DefaultOutlierRatio
+	} else if r.Ratio <= 1 {
+		add(at(l.outliers, "ratio"), "outliers 的 ratio 须大于 1（例如 5：比上年多 5 倍以上或少到 1/5 以下时请填报人确认），现为 %v", r.Ratio)
+	}
+	if _, set := l.outliers["floor"]; !set && r.Floor == 0 {
+		r.Floor = DefaultOutlierFloor
+	} else if r.Floor < 0 {
+		add(at(l.outliers, "floor"), "outliers 的 floor 不能是负数，现为 %v", r.Floor)
+	}
+	taken := map[string]string{} // previous id → question id
+	for si := range c.Sections {
+		for qi := range c.Sections[si].Questions {
+			q := &c.Sections[si].Questions[qi]
+			c.checkQuestionPrevious(q, idx(idx(l.questions, si), qi), add, taken)
+		}
+	}
+}
+
+// checkQuestionPrevious checks one question's same_as, typical_max and
+// outlier_floor; taken maps the previous ids of the number questions
+// before it to their questions.
+func (c *Campaign) checkQuestionPrevious(q *Question, qm map[string]int, add addProblem, taken map[string]string) {
+	if q.SameAs != "" {
+		switch {
+		case !q.IsNumber():
+			add(at(qm, "same_as"), "题目 %s 不是数字题，不能设置 same_as（只有数字题与上年对比）", q.ID)
+		case !idPattern.MatchString(q.SameAs):
+			add(at(qm, "same_as"), "题目 %s 的 same_as %q 不是有效的题目 id", q.ID, q.SameAs)
+		case c.Previous == "":
+			add(at(qm, "same_as"), "题目 %s 设置了 same_as，但活动没有设置上一期活动 previous", q.ID)
+		}
+	}
+	if c.Previous != "" && q.IsNumber() && c.byID[q.ID] == q { // a duplicate id is reported already
+		if other, dup := taken[q.PreviousID()]; dup {
+			add(at(qm, "same_as"), "题目 %s 和 %s 都对应上一期的题目 %q，只能有一题对应（用 same_as 区分）", other, q.ID, q.PreviousID())
+		} else {
+			taken[q.PreviousID()] = q.ID
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   *float64
+	}{{"typical_max", q.TypicalMax}, {"outlier_floor", q.OutlierFloor}} {
+		switch {
+		case f.v == nil:
+		case !q.IsNumber():
+			add(at(qm, f.key), "题目 %s 不是数字题，不能设置 %s", q.ID, f.key)
+		case *f.v < 0:
+			add(at(qm, f.key), "题目 %s 的 %s 不能是负数，现为 %v", q.ID, f.key, *f.v)
 		}
 	}
 }

@@ -135,6 +135,7 @@ type lineIndex struct {
 	questions [][]map[string]int // per section, per question: key → line
 	cats      []map[string]int   // per category
 	schedule  map[string]int     // schedule keys
+	outliers  map[string]int     // outliers keys
 	holidays  []map[string]int   // per holiday
 }
 
@@ -187,6 +188,10 @@ func lines(root *yaml.Node) lineIndex {
 	}
 	sch := child(doc, "schedule")
 	l.schedule = keyLines(orEmpty(sch))
+	l.outliers = keyLines(orEmpty(child(doc, "outliers")))
+	if l.outliers[""] == 0 {
+		l.outliers[""] = l.top["outliers"]
+	}
 	for _, h := range items(child(sch, "holidays")) {
 		l.holidays = append(l.holidays, keyLines(h))
 	}
@@ -227,6 +232,7 @@ var (
 	categoryKeys = yamlKeys(Category{})
 	scheduleKeys = yamlKeys(Schedule{})
 	holidayKeys  = yamlKeys(Holiday{})
+	outlierKeys  = yamlKeys(OutlierRule{})
 	optionKeys   = yamlKeys(Option{})
 )
 
@@ -248,6 +254,7 @@ func unknownKeys(root *yaml.Node) []Problem {
 		}
 	}
 	check(doc, topKeys, "活动")
+	check(child(doc, "outliers"), outlierKeys, "outliers ")
 	for _, c := range items(child(doc, "categories")) {
 		check(c, categoryKeys, "类别")
 	}

@@ -28,7 +28,17 @@ func FormatNumber(q *Question, n int64) string {
 }
 
 // SubmissionText is the office group's post about a submitted version.
+// Confirmed outliers are marked without last year's values; the Service,
+// which has the draft, uses SubmissionTextBeside.
 func (c *Campaign) SubmissionText(u Unit, r Report) string {
+	return c.SubmissionTextBeside(u, r, nil)
+}
+
+// SubmissionTextBeside is SubmissionText with the unit's previous figures
+// (nil for none): each answer the contact confirmed although it is far
+// from last year's (Report.Outliers) is marked
+// ⚠ 已确认：走访慰问驻吕部队 3000 次（上年 120 次）.
+func (c *Campaign) SubmissionTextBeside(u Unit, r Report, prev *Previous) string {
 	var b strings.Builder
 	what := "新提交"
 	if r.Version > 1 {
@@ -49,7 +59,30 @@ func (c *Campaign) SubmissionText(u Unit, r Report) string {
 		b.WriteString(strings.Join(lines, "\n"))
 		b.WriteString("\n")
 	}
+	for _, l := range c.outlierLines(r, prev) {
+		b.WriteString(l + "\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// outlierLines mark the report's confirmed outliers for the office.
+func (c *Campaign) outlierLines(r Report, prev *Previous) []string {
+	var ls []string
+	for _, id := range r.Outliers {
+		q := c.Question(id)
+		a, ok := r.Answers[id]
+		if q == nil || !q.IsNumber() || !ok || a.Skipped {
+			continue
+		}
+		l := "⚠ 已确认：" + label(q) + " " + FormatAnswer(q, a)
+		if o, far := c.Outlier(q, prev, a.Num); far {
+			l += "（" + o.Note(q) + "）"
+		} else if prev == nil {
+			l += "（与上年相差较大）"
+		}
+		ls = append(ls, l)
+	}
+	return ls
 }
 
 // ShortStatus is a unit's report state in a few words (unit lists, the

@@ -92,7 +92,13 @@ func PlanReplies(chat int64, pressed int, rs []Reply, at time.Time) []Outgoing {
 // the post with the unit, version, receipt and key figures, then every
 // document of the report (resent by file id).
 func (c *Campaign) SubmissionPost(u Unit, r Report) []Outgoing {
-	out := []Outgoing{{Chat: OfficeGroup, Kind: OutText, Text: c.SubmissionText(u, r), Post: true, At: r.SubmittedAt}}
+	return c.SubmissionPostBeside(u, r, nil)
+}
+
+// SubmissionPostBeside is SubmissionPost with the unit's previous figures
+// (the draft's Prev), so that confirmed outliers show last year's value.
+func (c *Campaign) SubmissionPostBeside(u Unit, r Report, prev *Previous) []Outgoing {
+	out := []Outgoing{{Chat: OfficeGroup, Kind: OutText, Text: c.SubmissionTextBeside(u, r, prev), Post: true, At: r.SubmittedAt}}
 	for _, q := range c.Questions() {
 		if q.Type != TypeDocument {
 			continue

@@ -17,7 +17,9 @@ type Previous struct {
 // OutlierRule says when an answer is far from the unit's previous value:
 // more than Ratio times it or less than 1/Ratio of it, when the larger of
 // the two is at least Floor (in the question's unit; per question
-// Question.OutlierFloor). Zero values mean the defaults, 5 and 10.
+// Question.OutlierFloor). ParseCampaign fills in the defaults, 5 and 10
+// (DefaultOutlierRatio, DefaultOutlierFloor), when the file sets none; the
+// rule itself is OutlierRule.Far.
 type OutlierRule struct {
 	Ratio float64 `yaml:"ratio"`
 	Floor float64 `yaml:"floor"`

@@ -182,6 +182,9 @@ func pendingFiles(d Draft, q *Question) []File {
 // wrong with the last input) replaces the hint and is followed by what is
 // expected.
 func (c *Campaign) questionReply(d Draft, category string, q *Question, note, problem string) Reply {
+	if problem == "" && confirming(d, q) {
+		return c.confirmReply(d, category, q, note)
+	}
 	path := c.Path(category, d.Answers)
 	pos := position(path, q)
 	var b strings.Builder
@@ -310,7 +313,7 @@ func (c *Campaign) summaryReplies(d Draft, env Env, note string) []Reply {
 			sec = q.Section
 			ls = append(ls, "", sec.Title)
 		}
-		ls = append(ls, fmt.Sprintf("%d. %s：%s", i+1, label(q), c.summaryAnswer(q, d.Answers)))
+		ls = append(ls, fmt.Sprintf("%d. %s：%s", i+1, label(q), c.summaryAnswer(q, d.Answers, d.Prev)))
 	}
 	ls = append(ls, "", "确认无误请点「✅ 确认提交」；要修改某一项，请点对应的「改 n」。")
 	due := FormatTime(env.Deadline, c.Location)
@@ -351,12 +354,17 @@ func label(q *Question) string {
 }
 
 // summaryAnswer is one answer on the summary: shortened, or a warning.
-func (c *Campaign) summaryAnswer(q *Question, answers map[string]Answer) string {
+// A number shows the unit's previous value beside it, where there was one
+// (prev may be nil): 3 次（上年 2 次）.
+func (c *Campaign) summaryAnswer(q *Question, answers map[string]Answer, prev *Previous) string {
 	a, ok := answers[q.ID]
 	if !ok {
 		return "⚠️ 未填"
 	}
 	s := shorten(FormatAnswer(q, a), summaryTextRunes)
+	if p, ok := previousNum(prev, q); ok {
+		s += "（上年 " + FormatAnswer(q, Answer{Num: p}) + "）"
+	}
 	if c.needs(q, answers) {
 		s += "（⚠️ 需修改）"
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -330,7 +331,10 @@ func (s *step) button(raw string) {
 		return
 	}
 	q := s.cursor()
-	current := inProgress(s.d) && q != nil && cb.qid == q.ID
+	// A button of the question the contact is on keeps working after the
+	// draft moved on within it, except 确认无误 and 重新填写: they are
+	// about one answer, and a newer one may be waiting.
+	current := inProgress(s.d) && q != nil && cb.qid == q.ID && cb.verb != verbSure && cb.verb != verbRedo
 	if cb.rev != s.d.Rev && !current {
 		s.stale("")
 		return
@@ -372,6 +376,10 @@ func (s *step) questionButton(q *Question, cb callback) {
 		s.done(q)
 	case verbOpt:
 		s.option(q, cb.arg)
+	case verbSure:
+		s.sure(q)
+	case verbRedo:
+		s.redo(q)
 	}
 }
 
@@ -428,6 +436,10 @@ func (s *step) text(q *Question, t string) {
 		s.reask(q, problem)
 		return
 	}
+	if s.needsConfirming(q, a) {
+		s.holdForConfirming(q, a)
+		return
+	}
 	s.answer(q, a, "")
 }
 
@@ -481,14 +493,25 @@ func (s *step) doneRow(q *Question, n int) []Button {
 	return []Button{{Text: fmt.Sprintf("完成（共 %d 张）", n), Data: data(s.d.Rev, verbDone, q.ID)}}
 }
 
-// answer stores the answer to q and moves on; ack is said first.
+// answer stores the answer to q and moves on; ack is said first. An
+// outlier answer the contact confirmed before stays confirmed when it is
+// given again unchanged (needsConfirming let it through).
 func (s *step) answer(q *Question, a Answer, ack string) {
+	old, ok := s.d.Answers[q.ID]
+	same := ok && q.IsNumber() && !old.Skipped && !a.Skipped && old.Num == a.Num
+	s.store(q, a, ack, same && slices.Contains(s.d.Confirmed, q.ID))
+}
+
+// store stores the answer to q, marks it confirmed (an outlier the contact
+// confirmed) or not, and moves on; ack is said first.
+func (s *step) store(q *Question, a Answer, ack string, confirmed bool) {
 	s.touch()
 	if s.d.Answers == nil {
 		s.d.Answers = map[string]Answer{}
 	}
 	s.d.Answers[q.ID] = a
 	s.d.Pending = nil
+	s.setConfirmed(q.ID, confirmed)
 	s.advance(q, ack, s.prune())
 }
 
@@ -501,6 +524,7 @@ func (s *step) prune() []string {
 	for _, q := range s.c.Questions() {
 		if _, ok := s.d.Answers[q.ID]; ok && q.ForCategory(s.cat) && !s.c.Applies(q, s.cat, s.d.Answers) {
 			delete(s.d.Answers, q.ID)
+			s.setConfirmed(q.ID, false)
 			dropped = append(dropped, q.Prompt)
 		}
 	}
@@ -708,6 +732,7 @@ func (s *step) submit() {
 	s.report = &Report{
 		UnitID: unitID, Version: version, Receipt: receipt,
 		SubmittedAt: s.env.Now, SubmittedBy: s.env.UserID, Answers: answers,
+		Outliers: s.c.confirmedOutliers(s.d.Confirmed, answers),
 	}
 	s.moveTo(nil, false)
 	s.d.Status = StatusSubmitted
@@ -716,6 +741,7 @@ func (s *step) submit() {
 	s.d.SubmittedAt = s.env.Now
 	s.d.Returned = nil
 	s.d.Answers = maps.Clone(answers)
+	s.d.Confirmed = s.report.Outliers
 	if s.d.UnitID == 0 {
 		s.d.UnitID = unitID
 	}

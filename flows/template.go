@@ -594,7 +594,11 @@ func (s *step) template(up TemplateUpload) {
 
 // take sets q's answer to the template's (none if the template has none).
 func (s *step) take(q *Question, up TemplateUpload) {
-	if a, ok := up.Answers[q.ID]; ok {
+	a, ok := up.Answers[q.ID]
+	if !ok || !sameAnswer(a, s.d.Answers[q.ID]) {
+		s.setConfirmed(q.ID, false) // a confirmed outlier answer was replaced
+	}
+	if ok {
 		s.d.Answers[q.ID] = a
 	} else {
 		delete(s.d.Answers, q.ID)
@@ -616,7 +620,7 @@ func (s *step) takeFlagged(up TemplateUpload, flagged *Question) []string {
 			taken[q.ID] = true
 		}
 	}
-	notes := []string{"✅ 已按模板修改退回的「" + label(flagged) + "」" + fmt.Sprintf("：%s。", s.c.summaryAnswer(flagged, s.d.Answers))}
+	notes := []string{"✅ 已按模板修改退回的「" + label(flagged) + "」" + fmt.Sprintf("：%s。", s.c.summaryAnswer(flagged, s.d.Answers, nil))}
 	if len(taken) > 1 {
 		notes[0] += fmt.Sprintf("因这一修改，另有 %d 项也按模板填写。", len(taken)-1)
 	}
