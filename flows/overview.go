@@ -55,7 +55,12 @@ type UnitOverview struct {
 	// unit keeps its returned version here, but it does not count.
 	Latest *Submission
 
+	// Outliers are the questions whose answers the standing version
+	// confirmed as far from last year's (Report.Outliers).
+	Outliers []string
+
 	figures []figure // of a standing version, by Overview.numbers index
+	prev    []figure // of the previous campaign's standing version (SetPrevious); nil if none
 }
 
 // Submission is which version of a unit's report was submitted, and when.
@@ -112,6 +117,8 @@ type Overview struct {
 	numbers  []*Question // number questions, form order
 	texts    []*Question // every other question, form order
 	numIndex map[string]int
+
+	prevCampaign *Campaign // of the previous figures (SetPrevious); nil if none
 }
 
 func newOverview(c *Campaign, deadline, now time.Time) *Overview {
@@ -177,6 +184,7 @@ func (o *Overview) project(d UnitData) UnitOverview {
 		return u
 	}
 	answers := d.Latest.Answers
+	u.Outliers = d.Latest.Outliers
 	u.figures = make([]figure, len(o.numbers))
 	for i, q := range o.numbers {
 		if a, ok := answer(c, q, d.Unit.Category, answers); ok {

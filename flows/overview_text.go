@@ -61,6 +61,10 @@ func summaryTotals(o *Overview, n Count) []string {
 		tail = append(tail, "尚无单位提交，暂无合计数据。")
 	} else if len(keys) > 0 {
 		tail = append(tail, fmt.Sprintf("主要数据合计（已提交的 %d 个单位）：", n.Submitted))
+		prev := summaryPrevious(o, n)
+		if prev != nil {
+			tail[len(tail)-1] = prev.head
+		}
 		for _, q := range keys {
 			var parts []string
 			for _, cat := range c.Categories {
@@ -75,10 +79,45 @@ func summaryTotals(o *Overview, n Count) []string {
 				line += "（" + strings.Join(parts, " · ") + "）"
 			}
 			tail = append(tail, line)
+			if prev != nil {
+				tail = append(tail, prev.line(q, t.Sums[q.ID]))
+			}
 		}
 	}
 	tail = append(tail, "", "未报单位名单：/pending；完整报表：/export")
 	return tail
+}
+
+// summaryPrev is last year's side of the summary's totals: the same units'
+// sums in the previous campaign (Overview.PreviousTotals).
+type summaryPrev struct {
+	head string // the totals' heading, saying what is compared
+	sums map[string]int64
+}
+
+// summaryPrevious is last year's side of the totals; nil without last
+// year's figures (Overview.SetPrevious).
+func summaryPrevious(o *Overview, n Count) *summaryPrev {
+	if o.PreviousCampaign() == nil {
+		return nil
+	}
+	pt := o.PreviousTotals()
+	head := fmt.Sprintf("主要数据合计（已提交的 %d 个单位；“上年同单位”为这些单位上年的合计", n.Submitted)
+	if missing := n.Submitted - pt.Reports; missing > 0 {
+		head += fmt.Sprintf("，其中 %d 个单位上年未提交，按 0 计", missing)
+	}
+	return &summaryPrev{head: head + "）：", sums: pt.Sums}
+}
+
+// line is the summary's line under a main figure's total cur: 上年同单位 300，
+// +16.7% (no percentage when last year's was 0).
+func (p *summaryPrev) line(q *Question, cur int64) string {
+	prev := p.sums[q.ID]
+	line := "　上年同单位 " + FormatNumber(q, prev)
+	if pc := ChangePercent(prev, cur); pc != "" {
+		line += "，" + pc
+	}
+	return line
 }
 
 // summaryNameLists lists the units returned, unbound and unreachable,

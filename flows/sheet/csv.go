@@ -94,6 +94,12 @@ func csvField(v any) string {
 		return flows.FormatMoney(int64(v))
 	case string:
 		return GuardFormula(v)
+	case pct:
+		// No plus sign: a field starting with + is what GuardFormula
+		// guards against; 16.7% and -3.0% read as numbers.
+		return strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"
+	case marked:
+		return csvField(v.v)
 	}
 	panic(fmt.Sprintf("sheet: unexpected cell value %T", v))
 }

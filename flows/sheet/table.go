@@ -22,6 +22,22 @@ type money int64
 // into it later looks like the others.
 type blank struct{ money bool }
 
+// pct is a change from last year (增减%) as a fraction: 0.25 for +25%.
+type pct float64
+
+// diff is a change from last year (增减) in a figure's unit: signed.
+type diff struct {
+	n     int64
+	money bool
+}
+
+// marked is a unit's figure (int64 or money) that its contact confirmed as
+// far from last year's: marked in its cell, with note as the cell's comment.
+type marked struct {
+	v    any
+	note string
+}
+
 // rowKind tells a unit's row from a subtotal or the grand total.
 type rowKind int
 
@@ -36,6 +52,7 @@ const (
 	SheetSummary = "汇总表"
 	SheetTexts   = "文字材料"
 	SheetPending = "未报单位"
+	SheetCompare = "与上年对比" // only when the overview has last year's figures
 )
 
 // TextSource gives the text answers of a submitted unit's standing version,
@@ -53,10 +70,29 @@ type table struct {
 	numbers []*flows.Question // number questions, form order
 	texts   []*flows.Question // every other question, form order
 	source  TextSource
+	// compare: every figure has a 上年 and a 增减% column beside it (the
+	// overview has last year's figures: Overview.SetPrevious).
+	compare bool
 }
 
 func newTable(o *flows.Overview, texts TextSource) *table {
-	return &table{o: o, numbers: o.Campaign.NumberQuestions(), texts: o.TextQuestions(), source: texts}
+	return &table{o: o, numbers: o.Campaign.NumberQuestions(), texts: o.TextQuestions(), source: texts,
+		compare: o.PreviousCampaign() != nil}
+}
+
+// Titles of the columns beside each figure when comparing with last year.
+const (
+	titlePrevious = "上年"
+	titleChange   = "增减%"
+)
+
+// stride is how many columns each figure takes in 汇总表: itself, and with
+// last year's figures its 上年 and 增减% columns.
+func (t *table) stride() int {
+	if t.compare {
+		return 3
+	}
+	return 1
 }
 
 // summaryFixed are the columns of 汇总表 before the figures.
@@ -68,6 +104,9 @@ func (t *table) summaryTitles() []string {
 	titles := append([]string(nil), summaryFixed...)
 	for _, q := range t.numbers {
 		titles = append(titles, q.Title())
+		if t.compare {
+			titles = append(titles, titlePrevious, titleChange)
+		}
 	}
 	return titles
 }
@@ -78,6 +117,10 @@ func (t *table) summaryTitles() []string {
 // unit of a unit's row, nil for sums.
 func (t *table) summaryRows(row func(kind rowKind, u *flows.UnitOverview, cells []any) error) error {
 	totals := t.o.Totals()
+	var prev flows.Totals
+	if t.compare {
+		prev = t.o.PreviousTotals()
+	}
 	n := 0
 	for _, g := range t.o.Groups() {
 		if len(g.Units) == 0 {
@@ -94,11 +137,11 @@ func (t *table) summaryRows(row func(kind rowKind, u *flows.UnitOverview, cells 
 		}
 		ct := totals.ByCategory[g.Category.ID]
 		label := fmt.Sprintf("小计（%d 个单位）", ct.Reports)
-		if err := row(subtotalRow, nil, t.sumCells(label, g.Category.Name, ct.Sums)); err != nil {
+		if err := row(subtotalRow, nil, t.sumCells(label, g.Category.Name, ct.Sums, prev.ByCategory[g.Category.ID].Sums)); err != nil {
 			return err
 		}
 	}
-	return row(totalRow, nil, t.sumCells(fmt.Sprintf("合计（%d 个单位）", totals.Reports), "全部", totals.Sums))
+	return row(totalRow, nil, t.sumCells(fmt.Sprintf("合计（%d 个单位）", totals.Reports), "全部", totals.Sums, prev.Sums))
 }
 
 func (t *table) unitCells(n int, u *flows.UnitOverview) []any {
@@ -106,31 +149,53 @@ func (t *table) unitCells(n int, u *flows.UnitOverview) []any {
 	if u.Status == flows.StatusRevising {
 		state = "已提交，修改中"
 	}
-	cells := make([]any, 0, len(summaryFixed)+len(t.numbers))
+	cells := make([]any, 0, len(summaryFixed)+len(t.numbers)*t.stride())
 	cells = append(cells, int64(n), u.Unit.Name, u.Category.Name, u.ContactNames(),
 		t.timeText(u.Latest.SubmittedAt), int64(u.Latest.Version), u.Latest.Receipt, state)
 	for _, q := range t.numbers {
 		v, ok := t.o.Figure(u, q)
-		switch {
-		case !ok:
-			cells = append(cells, blank{money: q.Type == flows.TypeMoney})
-		case q.Type == flows.TypeMoney:
-			cells = append(cells, money(v))
-		default:
-			cells = append(cells, v)
+		cur := figureCell(q, v, ok)
+		if ok && u.Confirmed(q) {
+			cur = marked{v: cur, note: t.o.OutlierNote(u, q)}
+		}
+		cells = append(cells, cur)
+		if t.compare {
+			p, pok := t.o.PreviousFigure(u, q)
+			cells = append(cells, figureCell(q, p, pok), changeCell(p, v, ok && pok))
 		}
 	}
 	return cells
 }
 
-func (t *table) sumCells(label, category string, sums map[string]int64) []any {
-	cells := make([]any, len(summaryFixed), len(summaryFixed)+len(t.numbers))
+// figureCell is the cell of a figure n of q: blank unless ok.
+func figureCell(q *flows.Question, n int64, ok bool) any {
+	switch {
+	case !ok:
+		return blank{money: q.Type == flows.TypeMoney}
+	case q.Type == flows.TypeMoney:
+		return money(n)
+	}
+	return n
+}
+
+// changeCell is the 增减% cell from last year's prev to cur: empty unless
+// both are known (ok) and last year's is more than zero.
+func changeCell(prev, cur int64, ok bool) any {
+	if r, rok := flows.Change(prev, cur); ok && rok {
+		return pct(r)
+	}
+	return nil
+}
+
+// sumCells are the cells of a subtotal or total row: this year's sums and,
+// when comparing, last year's of the same units and the change between them.
+func (t *table) sumCells(label, category string, sums, prev map[string]int64) []any {
+	cells := make([]any, len(summaryFixed), len(summaryFixed)+len(t.numbers)*t.stride())
 	cells[1], cells[2] = label, category
 	for _, q := range t.numbers {
-		if q.Type == flows.TypeMoney {
-			cells = append(cells, money(sums[q.ID]))
-		} else {
-			cells = append(cells, sums[q.ID])
+		cells = append(cells, figureCell(q, sums[q.ID], true))
+		if t.compare {
+			cells = append(cells, figureCell(q, prev[q.ID], true), changeCell(prev[q.ID], sums[q.ID], true))
 		}
 	}
 	return cells

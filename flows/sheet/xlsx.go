@@ -18,12 +18,28 @@ const headerRows = 5
 // styles are the cell styles of the workbook, by use.
 type styles struct {
 	title, info, header int
+	note                int // info that wraps (the note of 与上年对比)
 	// [unitRow|subtotalRow|totalRow] × text, integer, money; wrapped text
 	// for the columns capped narrower than their widest value (Columns).
 	text, wrapped, integer, money [3]int
 	wrap                          int // long text answers: top, wrapped
 	topInteger                    int // numbers in their rows
+
+	// Comparing with last year: 增减% ([rowKind]), confirmed outliers'
+	// figures (filled), signed changes (与上年对比).
+	percent                    [3]int
+	markedInteger, markedMoney int
+	diffInteger, diffMoney     int
 }
+
+// Number formats beyond the built-in 0 and 0.00: changes with their sign.
+var (
+	fmtPercent    = "+0.0%;-0.0%;0.0%"
+	fmtDiffInt    = "+0;-0;0"
+	fmtDiffMoney  = "+0.00;-0.00;0.00"
+	outlierFill   = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFEB9C"}}
+	outlierAuthor = "双拥工作情况报送机器人"
+)
 
 // font is the workbook's font, Calibri (Chinese text in the system's
 // Chinese font), at size points; excelize leaves out what is not given, and
@@ -50,6 +66,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	vcenter := &excelize.Alignment{Vertical: "center"}
 	s.title = add(excelize.Style{Font: font(16, true, ""), Alignment: vcenter})
 	s.info = add(excelize.Style{Font: font(11, false, "404040"), Alignment: vcenter})
+	s.note = add(excelize.Style{Font: font(11, false, "404040"), Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	s.header = add(excelize.Style{Font: font(11, true, ""), Border: border,
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
@@ -65,7 +82,13 @@ func newStyles(f *excelize.File) (*styles, error) {
 		s.wrapped[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: wrapped})
 		s.integer[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 1}) // 0
 		s.money[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 2})   // 0.00
+		s.percent[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, CustomNumFmt: &fmtPercent})
 	}
+	plain := font(11, false, "")
+	s.markedInteger = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 1})
+	s.markedMoney = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 2})
+	s.diffInteger = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffInt})
+	s.diffMoney = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffMoney})
 	if err = errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new cell style: %w", err)
 	}
@@ -97,6 +120,21 @@ func (s *styles) cells(kind rowKind, values []any, cols *Columns) []any {
 				style = s.wrapped[kind]
 			}
 			out[i] = excelize.Cell{StyleID: style, Value: v}
+		case pct:
+			out[i] = excelize.Cell{StyleID: s.percent[kind], Value: float64(v)}
+		case marked:
+			c := s.cells(kind, []any{v.v}, nil)[0].(excelize.Cell)
+			c.StyleID = s.markedInteger
+			if _, ok := v.v.(money); ok {
+				c.StyleID = s.markedMoney
+			}
+			out[i] = c
+		case diff:
+			if v.money {
+				out[i] = excelize.Cell{StyleID: s.diffMoney, Value: float64(v.n) / 100}
+			} else {
+				out[i] = excelize.Cell{StyleID: s.diffInteger, Value: v.n}
+			}
 		default:
 			panic(fmt.Sprintf("sheet: unexpected cell value %T", v))
 		}
@@ -125,7 +163,12 @@ func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
 		return fmt.Errorf("name sheet %s: %w", SheetSummary, err)
 	}
-	for _, name := range []string{SheetTexts, SheetPending} {
+	t := newTable(o, texts)
+	sheets := []string{SheetTexts, SheetPending}
+	if t.compare {
+		sheets = append([]string{SheetCompare}, sheets...)
+	}
+	for _, name := range sheets {
 		if _, err := f.NewSheet(name); err != nil {
 			return fmt.Errorf("add sheet %s: %w", name, err)
 		}
@@ -134,9 +177,13 @@ func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	if err != nil {
 		return err
 	}
-	t := newTable(o, texts)
 	if err := writeSummary(f, st, t); err != nil {
 		return fmt.Errorf("write sheet %s: %w", SheetSummary, err)
+	}
+	if t.compare {
+		if err := writeCompare(f, st, t); err != nil {
+			return fmt.Errorf("write sheet %s: %w", SheetCompare, err)
+		}
 	}
 	if err := writeTexts(f, st, t); err != nil {
 		return fmt.Errorf("write sheet %s: %w", SheetTexts, err)
@@ -165,6 +212,15 @@ func cellText(v any) string {
 		return flows.FormatMoney(int64(v))
 	case string:
 		return v
+	case pct:
+		return "+" + strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"
+	case marked:
+		return cellText(v.v)
+	case diff:
+		if v.money {
+			return "+" + flows.FormatMoney(v.n)
+		}
+		return "+" + strconv.FormatInt(v.n, 10)
 	}
 	return ""
 }
@@ -248,6 +304,9 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	row := headerRows
 	err = t.summaryRows(func(kind rowKind, _ *flows.UnitOverview, values []any) error {
 		row++
+		if err := addNotes(f, SheetSummary, row, values); err != nil {
+			return err
+		}
 		return sw.SetRow(cell(1, row), st.cells(kind, values, &cols), rowOpts(&cols, values)...)
 	})
 	if err != nil {
@@ -256,14 +315,36 @@ func writeSummary(f *excelize.File, st *styles, t *table) error {
 	return sw.Flush()
 }
 
+// addNotes adds the note of each marked value of a row as its cell's
+// comment. A streamed sheet takes comments until its Flush: they are kept
+// with the sheet's state, which Flush writes after the rows.
+func addNotes(f *excelize.File, sheet string, row int, values []any) error {
+	for i, v := range values {
+		m, ok := v.(marked)
+		if !ok {
+			continue
+		}
+		ref := cell(i+1, row)
+		err := f.AddComment(sheet, excelize.Comment{Cell: ref, Author: outlierAuthor, Text: m.note, Width: 220, Height: 60})
+		if err != nil {
+			return fmt.Errorf("comment %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
 // writeSummaryInfo writes the header block of 汇总表 over its last columns:
 // the campaign's title, notice and deadline, and the progress.
 func writeSummaryInfo(sw *excelize.StreamWriter, st *styles, t *table, last int) error {
 	o, c := t.o, t.o.Campaign
 	n := o.Count()
+	notice := "文号：" + c.Notice + "　　截止时间：" + flows.FormatTime(o.Deadline, c.Location)
+	if pc := o.PreviousCampaign(); pc != nil {
+		notice += "　　“上年”为同一单位在“" + pc.Title + "”中提交的数据；黄色底纹为填报人已确认的异常数据"
+	}
 	info := []string{
 		c.Title,
-		"文号：" + c.Notice + "　　截止时间：" + flows.FormatTime(o.Deadline, c.Location),
+		notice,
 		fmt.Sprintf("截至 %s　　已提交 %d / %d 个单位（退回修改 %d 个，未提交 %d 个）", flows.FormatTime(o.Now, c.Location), n.Submitted, n.Total, n.Returned, n.Pending()-n.Returned),
 	}
 	for i, text := range info {
@@ -338,12 +419,12 @@ func summarySpans(t *table, sections []any, st *styles) []summarySpan {
 	nfixed := len(summaryFixed)
 	var spans []summarySpan
 	for i, q := range t.numbers {
-		col := nfixed + i + 1
+		col := nfixed + i*t.stride() + 1
 		if i == 0 || q.Section != t.numbers[i-1].Section {
 			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
 			spans = append(spans, summarySpan{col, col, q.Section.Title})
 		}
-		spans[len(spans)-1].to = col
+		spans[len(spans)-1].to = col + t.stride() - 1
 	}
 	return spans
 }
