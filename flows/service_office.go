@@ -70,11 +70,33 @@ func (s *Service) OverviewOf(ctx context.Context, c *Campaign) (*Overview, error
 	return s.overview(ctx, c, deadline)
 }
 
+// overview loads campaign c's overview and, when c names its previous
+// campaign, that one's figures beside (Overview.SetPrevious).
 func (s *Service) overview(ctx context.Context, c *Campaign, deadline time.Time) (*Overview, error) {
 	o, err := LoadOverview(ctx, s.Store, c, deadline, s.Now())
 	if err != nil {
 		return nil, fmt.Errorf("load overview of campaign %s: %w", c.ID, err)
 	}
+	if c.Previous == "" {
+		return o, nil
+	}
+	prev, err := s.CampaignByID(ctx, c.Previous)
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return o, nil // not in this store: nothing to compare with
+	}
+	if err != nil {
+		return nil, err
+	}
+	pd, err := s.DeadlineOf(ctx, prev)
+	if err != nil {
+		return nil, err
+	}
+	po, err := LoadOverview(ctx, s.Store, prev, pd, s.Now())
+	if err != nil {
+		return nil, fmt.Errorf("load overview of previous campaign %s: %w", prev.ID, err)
+	}
+	o.SetPrevious(po)
 	return o, nil
 }
 
