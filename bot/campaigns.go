@@ -167,8 +167,13 @@ func (b *Bot) officeArgs(ctx context.Context, u *update, formats map[string]bool
 		return b.camp(), format, true, nil
 	}
 	c, err = b.svc.CampaignByID(ctx, id)
+	var ue *flows.UserError
+	if errors.As(err, &ue) {
+		b.sendText(ctx, u.chatID, ue.Msg+"\n\n"+usage)
+		return nil, "", false, nil
+	}
 	if err != nil {
-		return nil, "", false, b.refuse(ctx, u, err)
+		return nil, "", false, err
 	}
 	return c, format, true, nil
 }

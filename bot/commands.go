@@ -92,9 +92,9 @@ func (b *Bot) commandList() []command {
 		{name: "setgroup", who: admin, help: "在工作群中发送，把该群设为市双拥办工作群", run: b.setGroupHint},
 
 		// The office group's commands.
-		{name: "summary", who: office, args: "[编号]", help: "进度与合计（写编号时查看往期填报活动）", brief: "进度与合计", run: b.summary},
+		{name: "summary", who: office, help: "进度与合计", brief: "进度与合计", run: b.summary},
 		{name: "pending", who: office, help: "未报单位", brief: "未报单位", run: b.pending},
-		{name: "export", who: office, args: "[编号] [csv]", help: "导出报表（/export csv 导出 CSV；写编号时导出往期填报活动）", brief: "导出报表", run: b.export},
+		{name: "export", who: office, help: "导出报表（/export csv 导出 CSV）", brief: "导出报表", run: b.export},
 		{name: "docs", who: office, args: "单位名称", help: "查看该单位材料", brief: "查看材料", run: b.docs},
 		{name: "template", who: office, args: "[单位名称]", help: "下载填报模板", run: b.officeTemplate},
 		{name: "help", who: anyGroup, menu: "使用说明", run: b.groupHelp},

@@ -60,7 +60,7 @@ func (b *Bot) overviewOf(ctx context.Context, c *flows.Campaign) (*flows.Overvie
 // summary: /summary — progress and totals in one message; /summary 编号
 // for an earlier campaign.
 func (b *Bot) summary(ctx context.Context, u *update) error {
-	c, _, ok, err := b.officeArgs(ctx, u, nil, "用法：/summary 查看当前填报活动；/summary 编号 查看往期填报活动（发送 /campaigns 查看编号）。")
+	c, _, ok, err := b.officeArgs(ctx, u, nil, "用法：/summary 查看当前填报活动的进度与合计；/summary 编号 查看往期填报活动（发送 /campaigns 查看编号）。")
 	if !ok || err != nil {
 		return err
 	}
