@@ -262,3 +262,26 @@ func headerRow(t *testing.T, rows [][]string) int {
 	}
 	return last
 }
+
+// TestNewCampaignCancelled: /newcampaign without a file says how; 取消
+// changes nothing; a contact cannot use it.
+func TestNewCampaignCancelled(t *testing.T) {
+	h := newHarness(t, harnessOptions{campaignFile: readTestdata(t, "campaign-a.yaml")})
+	wantText(t, h.say(h.admin, "/newcampaign"), "请把新的填报活动文件", "/newcampaign")
+	m := h.uploadCommand(h.admin, "/newcampaign", "b.yaml", readTestdata(t, "campaign-b.yaml"))
+	wantText(t, m, "确定开启新的填报活动")
+	wantText(t, h.press(h.admin, "取消"), "已取消，填报活动没有变化")
+	if got := h.svc.Campaign().ID; got != campA {
+		t.Fatalf("open campaign after 取消 = %s, want %s", got, campA)
+	}
+	list, err := h.svc.Campaigns(context.Background())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("Campaigns after 取消 = %+v, %v; want A alone", list, err)
+	}
+	// A contact is not an admin: the command is refused.
+	c := telegramtest.User{ID: 5003, FirstName: "王"}
+	h.bind(c, h.addUnit(unitX, "县市区"))
+	if m := h.uploadCommand(c, "/newcampaign", "b.yaml", readTestdata(t, "campaign-b.yaml")); strings.Contains(m.Text, "确定开启") {
+		t.Fatalf("a contact's /newcampaign was answered %q", m.Text)
+	}
+}
