@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -325,4 +326,29 @@ func TestDoneExpiry(t *testing.T) {
 	if counts[string(bDone)] != 2 || counts[string(bDoneExpiry)] != 1 {
 		t.Errorf("after the marks expired: %d done marks and %d index entries, want 2 (forever, upd:3) and 1 (old ones trimmed)", counts[string(bDone)], counts[string(bDoneExpiry)])
 	}
+}
+
+// TestUpgrade opens a file written by the release before campaigns
+// (testdata/upgrade-9a709f1.db, made by
+// storage/storetest/testdata/upgrade/make_fixtures_test.go) and finds
+// everything that release read from it under campaign key "".
+func TestUpgrade(t *testing.T) {
+	fx := storetest.ReadUpgradeFixture(t, filepath.Join("testdata", "upgrade-9a709f1.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "upgrade-9a709f1.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "reportbot.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open(the old file) error: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// The locks expire by the store's clock: open it as if just after the
+	// old release wrote it.
+	s.now = func() time.Time { return fx.WrittenAt.Add(time.Minute) }
+	storetest.Upgrade(t, s, fx)
 }

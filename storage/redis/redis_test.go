@@ -647,6 +647,40 @@ func BenchmarkStep(b *testing.B) {
 	b.ReportMetric(float64(s.c.MemoryUsage(ctx, unitKey(form.UnitID(), "seen")).Val()), "seen-bytes/form")
 }
 
+// TestServiceStepOneRoundTrip: a form step through flows.Service, its
+// caches warm, is one round trip in the store's first campaign and in a
+// later one alike (the campaign's keys share the unit's hash tag, so the
+// step is still one script, pipelined with its dirty mark).
+func TestServiceStepOneRoundTrip(t *testing.T) {
+	s := mustOpen(t, redistest.Start(t))
+	ctx := context.Background()
+	for _, campaign := range []string{"", "2023"} {
+		st := storetest.NewServiceStepperIn(t, s, campaign)
+		if err := st.Step(ctx); err != nil { // warm the caches
+			t.Fatal(err)
+		}
+		trips := s.RoundTrips()
+		for range 10 {
+			if err := st.Step(ctx); err != nil {
+				t.Fatalf("campaign %q: Step error: %v", campaign, err)
+			}
+		}
+		if n := s.RoundTrips() - trips; n != 10 {
+			t.Errorf("10 service steps in campaign %q took %d round trips, want 10", campaign, n)
+		}
+	}
+	u, err := s.Units(ctx)
+	if err != nil || len(u) != 2 {
+		t.Fatalf("Units() = %d, %v; want the 2 steppers' units", len(u), err)
+	}
+	if d, err := s.Draft(ctx, "2023", u[1].ID); err != nil || d.Rev < 10 {
+		t.Errorf("Draft(2023, %d) = rev %d, %v; want the steps stored in campaign 2023", u[1].ID, d.Rev, err)
+	}
+	if d, err := s.Draft(ctx, "", u[1].ID); err != nil || d.Rev != 0 {
+		t.Errorf("Draft(\"\", %d) = rev %d, %v; want none (the steps were in 2023)", u[1].ID, d.Rev, err)
+	}
+}
+
 // BenchmarkServiceStep is one form step as the bot makes it, through
 // flows.Service with its caches warm: roundtrips/op is what a step costs
 // in production (target: one: the draft, the replies in the outbox and
@@ -668,4 +702,24 @@ func BenchmarkServiceStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(s.RoundTrips()-trips)/float64(n), "roundtrips/op")
 	b.ReportMetric(float64(st.Messages-msgs)/float64(n), "msgs/op")
+}
+
+// BenchmarkServiceStepLaterCampaign is BenchmarkServiceStep in a campaign
+// with its own keys (store key "2023").
+func BenchmarkServiceStepLaterCampaign(b *testing.B) {
+	s := mustOpen(b, redistest.Start(b))
+	ctx := context.Background()
+	st := storetest.NewServiceStepperIn(b, s, "2023")
+	if err := st.Step(ctx); err != nil { // warm the caches
+		b.Fatal(err)
+	}
+	trips := s.RoundTrips()
+	n := 0
+	for b.Loop() {
+		if err := st.Step(ctx); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(s.RoundTrips()-trips)/float64(n), "roundtrips/op")
 }

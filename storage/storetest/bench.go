@@ -200,8 +200,15 @@ type ServiceStepper struct {
 }
 
 // NewServiceStepper binds a contact to a fresh county unit and brings it to
-// the form's third question.
+// the form's third question, in the store's first campaign (key "").
 func NewServiceStepper(tb testing.TB, s flows.Store) *ServiceStepper {
+	tb.Helper()
+	return NewServiceStepperIn(tb, s, "")
+}
+
+// NewServiceStepperIn is NewServiceStepper in the campaign with this store
+// key (the default campaign's form).
+func NewServiceStepperIn(tb testing.TB, s flows.Store, campaign string) *ServiceStepper {
 	tb.Helper()
 	ctx := context.Background()
 	u, err := s.AddUnit(ctx, flows.Unit{Name: fmt.Sprintf("基准单位%d", rand.Int64()), Category: "county"})
@@ -220,7 +227,9 @@ func NewServiceStepper(tb testing.TB, s flows.Store) *ServiceStepper {
 		tb.Fatal(err)
 	}
 	c.UnitID = u.ID
-	st := &ServiceStepper{svc: flows.NewService(s, flows.DefaultCampaign(), func() time.Time { return t0 }), contact: c, update: 1, answer: true}
+	camp := flows.DefaultCampaign()
+	camp.Key = campaign
+	st := &ServiceStepper{svc: flows.NewService(s, camp, func() time.Time { return t0 }), contact: c, update: 1, answer: true}
 	for _, in := range []flows.Input{{Cmd: "report"}, {Text: "王晓明"}, {Text: "13912345678"}} {
 		if _, err := st.handle(ctx, in); err != nil {
 			tb.Fatal(err)
