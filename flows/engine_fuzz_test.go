@@ -89,7 +89,33 @@ func fuzzStates(tb testing.TB) []fuzzState {
 	env.Now = beforeDeadline
 	step(Input{Data: data(d.Rev, verbRevise, "")})
 	keep("revising")
-	return states
+	return append(states, confirmingStates(tb, c, states)...)
+}
+
+// confirmingStates are drafts with last year's figures: at the summary,
+// and with an answer far from last year's waiting for 确认无误.
+func confirmingStates(tb testing.TB, c *Campaign, states []fuzzState) []fuzzState {
+	tb.Helper()
+	prev := &Previous{Campaign: "lvliang-2021-spring", Nums: map[string]int64{"veteran_visits": 120, "troop_visits": 2}, Skipped: []string{"forums"}}
+	var out []fuzzState
+	for _, st := range states {
+		switch st.name {
+		case "summary":
+			st.d.Prev = prev
+			out = append(out, fuzzState{"summary beside last year", st.d, st.env})
+		case "at veteran_visits":
+			st.d.Prev = prev
+			r := c.Step(st.d, st.env, Input{Text: "3000"})
+			if !confirming(r.Draft, c.Question("veteran_visits")) {
+				tb.Fatalf("confirmingStates: 3000 against last year's 120 is not waiting for 确认无误")
+			}
+			out = append(out, fuzzState{"confirming veteran_visits", r.Draft, st.env})
+		}
+	}
+	if len(out) != 2 {
+		tb.Fatalf("confirmingStates: made %d states, want 2", len(out))
+	}
+	return out
 }
 
 // checkFuzzStep checks what every step must hold whatever the input: it
@@ -122,7 +148,8 @@ func FuzzStepData(f *testing.F) {
 		rev := strconv.FormatInt(st.d.Rev, 10)
 		for _, s := range []string{"go", rev + ":submit", rev + ":sum", rev + ":revise", rev + ":edit:essays", rev + ":edit:nope",
 			rev + ":back:" + st.d.Cursor, rev + ":skip:" + st.d.Cursor, rev + ":keep:" + st.d.Cursor, rev + ":done:" + st.d.Cursor,
-			rev + ":opt:help_kinds.health", rev + ":opt:health", rev + ":cancel", "0:submit", "1:opt:x.y", "\xff"} {
+			rev + ":opt:help_kinds.health", rev + ":opt:health", rev + ":cancel", "0:submit", "1:opt:x.y", "\xff",
+			rev + ":sure:" + st.d.Cursor, rev + ":redo:" + st.d.Cursor, "1:sure:veteran_visits"} {
 			f.Add(s, uint16(i))
 		}
 	}

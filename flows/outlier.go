@@ -160,13 +160,18 @@ func (o Outlier) Note(q *Question) string {
 // confirmReply asks the contact to confirm an outlier answer waiting in
 // d.Pending for q: 确认无误 stores it, 重新填写 asks the question again,
 // and a newly typed number is a new answer.
-func (c *Campaign) confirmReply(d Draft, category string, q *Question, note string) Reply {
+//
+// note goes before it; so does problem, what was wrong with an input
+// typed meanwhile (the answer keeps waiting).
+func (c *Campaign) confirmReply(d Draft, category string, q *Question, note, problem string) Reply {
 	v := d.Pending.Num
 	o, _ := c.Outlier(q, d.Prev, v)
 	path := c.Path(category, d.Answers)
 	var b strings.Builder
-	if note != "" {
-		b.WriteString(note + "\n\n")
+	for _, s := range []string{problem, note} {
+		if s != "" {
+			b.WriteString(s + "\n\n")
+		}
 	}
 	if pos := position(path, q); pos >= 0 {
 		fmt.Fprintf(&b, "第 %d/%d 题 · %s\n", pos+1, len(path), q.Section.Title)
@@ -202,7 +207,7 @@ func (s *step) needsConfirming(q *Question, a Answer) bool {
 func (s *step) holdForConfirming(q *Question, a Answer) {
 	s.touch()
 	s.d.Pending = &a
-	s.say(s.c.confirmReply(s.d, s.cat, q, ""))
+	s.say(s.c.confirmReply(s.d, s.cat, q, "", ""))
 }
 
 // sure is 确认无误: the waiting answer is stored and marked confirmed.
@@ -251,4 +256,21 @@ func (c *Campaign) confirmedOutliers(confirmed []string, answers map[string]Answ
 		}
 	}
 	return ids
+}
+
+// unconfirmedOutliers describe the unit's number answers that are
+// outliers the contact has not confirmed (taken from a template, which
+// asks nothing): 走访慰问退役军人和其他优抚对象 3000 户（上年 120 户）.
+func (s *step) unconfirmedOutliers() []string {
+	var ls []string
+	for _, q := range s.path() {
+		a, ok := s.d.Answers[q.ID]
+		if !ok || a.Skipped || !q.IsNumber() || slices.Contains(s.d.Confirmed, q.ID) {
+			continue
+		}
+		if o, far := s.c.Outlier(q, s.d.Prev, a.Num); far {
+			ls = append(ls, label(q)+" "+FormatAnswer(q, a)+"（"+o.Note(q)+"）")
+		}
+	}
+	return ls
 }

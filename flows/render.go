@@ -182,8 +182,8 @@ func pendingFiles(d Draft, q *Question) []File {
 // wrong with the last input) replaces the hint and is followed by what is
 // expected.
 func (c *Campaign) questionReply(d Draft, category string, q *Question, note, problem string) Reply {
-	if problem == "" && confirming(d, q) {
-		return c.confirmReply(d, category, q, note)
+	if confirming(d, q) {
+		return c.confirmReply(d, category, q, note, problem)
 	}
 	path := c.Path(category, d.Answers)
 	pos := position(path, q)

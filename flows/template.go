@@ -575,6 +575,9 @@ func (s *step) template(up TemplateUpload) {
 	if dropped := s.prune(); len(dropped) > 0 {
 		notes = append(notes, fmt.Sprintf("根据您的修改，以下 %d 项不再需要填写，原答案已删除：%s。", len(dropped), strings.Join(dropped, "、")))
 	}
+	if far := s.unconfirmedOutliers(); len(far) > 0 {
+		notes = append(notes, "⚠️ 以下数字与上年相差较大或超过通常上限，请核对："+strings.Join(far, "；")+"。如有误，请在汇总页点对应的「改 n」修改。")
+	}
 	next := s.firstNeeded()
 	if next == nil {
 		s.moveTo(nil, false)
