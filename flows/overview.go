@@ -118,7 +118,8 @@ type Overview struct {
 	texts    []*Question // every other question, form order
 	numIndex map[string]int
 
-	prevCampaign *Campaign // of the previous figures (SetPrevious); nil if none
+	prevCampaign  *Campaign   // of the previous figures (SetPrevious); nil if none
+	prevQuestions []*Question // by numbers index: the question in prevCampaign, nil if none
 }
 
 func newOverview(c *Campaign, deadline, now time.Time) *Overview {

@@ -21,7 +21,7 @@ import (
 // Units are matched by id (units are shared by all campaigns). A nil prev
 // removes the comparison. prev is not kept: it may be dropped after.
 func (o *Overview) SetPrevious(prev *Overview) {
-	o.prevCampaign = nil
+	o.prevCampaign, o.prevQuestions = nil, nil
 	for i := range o.Units {
 		o.Units[i].prev = nil
 	}
@@ -31,6 +31,7 @@ func (o *Overview) SetPrevious(prev *Overview) {
 	o.prevCampaign = prev.Campaign
 	// The previous question of each of o's number questions, nil if none.
 	pqs := make([]*Question, len(o.numbers))
+	o.prevQuestions = pqs
 	for i, q := range o.numbers {
 		if pq := prev.Campaign.Question(q.PreviousID()); pq != nil && pq.IsNumber() {
 			pqs[i] = pq
@@ -61,6 +62,17 @@ func (o *Overview) SetPrevious(prev *Overview) {
 // PreviousCampaign is the campaign of the figures SetPrevious took; nil if
 // the overview has none (then nothing compares with last year).
 func (o *Overview) PreviousCampaign() *Campaign { return o.prevCampaign }
+
+// PreviousQuestion is q in the previous campaign (by Question.PreviousID),
+// nil if it was not a number question there or there are no previous
+// figures.
+func (o *Overview) PreviousQuestion(q *Question) *Question {
+	i, found := o.numIndex[q.ID]
+	if !found || o.prevQuestions == nil {
+		return nil
+	}
+	return o.prevQuestions[i]
+}
 
 // HasPrevious reports whether the unit had a standing version in the
 // previous campaign (SetPrevious).

@@ -12,7 +12,8 @@ import (
 )
 
 // WriteCSV writes 汇总表 as CSV: the same rows as the workbook's (units,
-// subtotals, grand total), each unit's other answers in further columns.
+// subtotals, grand total, and beside last year's the 上年 and 增减%
+// columns), each unit's other answers in further columns.
 // It is UTF-8 with a BOM (so that Excel shows Chinese correctly) and CRLF
 // line ends, and no cell can start a formula: user text starting with
 // = + - @ TAB or CR gets a leading ' (OWASP's CSV injection guard). texts

@@ -30,6 +30,22 @@ type Print struct {
 	// TitleRows are repeated at the top of every printed page: rows 1 to
 	// TitleRows (the title and column headers). 0: none.
 	TitleRows int
+	// TitleFrom, if more than 1, is the first of the title rows: rows
+	// TitleFrom to TitleRows repeat (a sheet whose Area starts lower).
+	TitleFrom int
+
+	// A sheet too wide for one page: Scale (percent, 10 to 400) instead
+	// of fitting one page wide, the columns 1 to TitleCols repeated at
+	// the left of every page, and a page break before each column of
+	// ColBreaks. Scale 0: one page wide, and the other two must be zero.
+	Scale     int
+	TitleCols int
+	ColBreaks []int
+	// Area, if not "", is the range that prints (e.g. A4:CH40, the rest
+	// stays on screen only); Header, if not "", the page header (OOXML
+	// header codes: &L, &C, &R, && for &).
+	Area   string
+	Header string
 }
 
 // PageFooter is the footer of every printed page: 第 3 页 共 7 页, centred.
@@ -81,7 +97,10 @@ func PrintSetup(f *excelize.File, sheet string, p Print) error {
 	if p.TitleRows < 0 || p.TitleRows > excelize.TotalRows {
 		return fmt.Errorf("print setup of sheet %s: %d title rows", sheet, p.TitleRows)
 	}
-	fit := true
+	if p.Scale == 0 && (p.TitleCols != 0 || len(p.ColBreaks) > 0) || p.Scale != 0 && (p.Scale < 10 || p.Scale > 400) {
+		return fmt.Errorf("print setup of sheet %s: scale %d%% with %d title columns and %d column breaks", sheet, p.Scale, p.TitleCols, len(p.ColBreaks))
+	}
+	fit := p.Scale == 0
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return fmt.Errorf("print setup of sheet %s: fit to page: %w", sheet, err)
 	}
@@ -89,23 +108,38 @@ func PrintSetup(f *excelize.File, sheet string, p Print) error {
 	if p.Landscape {
 		orientation = "landscape"
 	}
-	wide, long := 1, 0
-	err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &size, Orientation: &orientation,
-		FitToWidth: &wide, FitToHeight: &long})
-	if err != nil {
+	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orientation}
+	if fit {
+		layout.FitToWidth, layout.FitToHeight = ptr(1), ptr(0)
+	} else {
+		layout.AdjustTo = ptr(uint(p.Scale))
+	}
+	if err := f.SetPageLayout(sheet, layout); err != nil {
 		return fmt.Errorf("print setup of sheet %s: page layout: %w", sheet, err)
 	}
+	for _, col := range p.ColBreaks {
+		if err := f.InsertPageBreak(sheet, cell(col, 1)); err != nil {
+			return fmt.Errorf("print setup of sheet %s: page break before column %d: %w", sheet, col, err)
+		}
+	}
 	center := true
-	err = f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
+	err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{
 		Left: ptr(marginSide), Right: ptr(marginSide), Top: ptr(marginTop), Bottom: ptr(marginBottom),
 		Header: ptr(marginHeader), Footer: ptr(marginFooter), Horizontally: &center})
 	if err != nil {
 		return fmt.Errorf("print setup of sheet %s: margins: %w", sheet, err)
 	}
-	if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: PageFooter}); err != nil {
+	if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddHeader: p.Header, OddFooter: PageFooter}); err != nil {
 		return fmt.Errorf("print setup of sheet %s: footer: %w", sheet, err)
 	}
-	if err := setPrintTitles(f, sheet, p.TitleRows); err != nil {
+	if p.Area != "" {
+		from, to, _ := strings.Cut(p.Area, ":")
+		ref := quoteSheet(sheet) + "!" + absRef(from) + ":" + absRef(to)
+		if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", Scope: sheet, RefersTo: ref}); err != nil {
+			return fmt.Errorf("print setup of sheet %s: print area: %w", sheet, err)
+		}
+	}
+	if err := setPrintTitles(f, sheet, max(p.TitleFrom, 1), p.TitleRows, p.TitleCols); err != nil {
 		return fmt.Errorf("print setup of sheet %s: print titles: %w", sheet, err)
 	}
 	if err := printGridLines(f, sheet); err != nil {
@@ -120,24 +154,50 @@ func ptr[T any](v T) *T { return &v }
 // repeated on every printed page.
 const printTitles = "_xlnm.Print_Titles"
 
-// setPrintTitles makes rows 1..n of sheet its print titles; n = 0 removes
-// them.
-func setPrintTitles(f *excelize.File, sheet string, n int) error {
+// setPrintTitles makes rows from..n and columns 1..cols of sheet its print
+// titles; n and cols 0 remove them.
+func setPrintTitles(f *excelize.File, sheet string, from, n, cols int) error {
 	err := f.DeleteDefinedName(&excelize.DefinedName{Name: printTitles, Scope: sheet})
 	if err != nil && !errors.Is(err, excelize.ErrDefinedNameScope) {
 		return err
 	}
-	if n == 0 {
+	ref := PrintTitlesRef(sheet, n)
+	if from > 1 && n >= from {
+		ref = quoteSheet(sheet) + "!$" + strconv.Itoa(from) + ":$" + strconv.Itoa(n)
+	}
+	if cols > 0 {
+		last, err := excelize.ColumnNumberToName(cols)
+		if err != nil {
+			return err
+		}
+		colsRef := quoteSheet(sheet) + "!$A:$" + last
+		ref = strings.Trim(colsRef+","+ref, ",")
+	}
+	if ref == "" {
 		return nil
 	}
-	return f.SetDefinedName(&excelize.DefinedName{Name: printTitles, Scope: sheet, RefersTo: PrintTitlesRef(sheet, n)})
+	return f.SetDefinedName(&excelize.DefinedName{Name: printTitles, Scope: sheet, RefersTo: ref})
 }
 
 // PrintTitlesRef is the reference of rows 1..n of sheet as the defined
-// name _xlnm.Print_Titles holds it: '汇总表'!$1:$5.
+// name _xlnm.Print_Titles holds it: '汇总表'!$1:$5; "" for n = 0.
 func PrintTitlesRef(sheet string, n int) string {
-	return "'" + strings.ReplaceAll(sheet, "'", "''") + "'!$1:$" + strconv.Itoa(n)
+	if n == 0 {
+		return ""
+	}
+	return quoteSheet(sheet) + "!$1:$" + strconv.Itoa(n)
 }
+
+// absRef is a cell reference made absolute: A4 → $A$4.
+func absRef(ref string) string {
+	i := strings.IndexFunc(ref, func(r rune) bool { return r >= '0' && r <= '9' })
+	if i <= 0 {
+		return ref
+	}
+	return "$" + ref[:i] + "$" + ref[i:]
+}
+
+func quoteSheet(sheet string) string { return "'" + strings.ReplaceAll(sheet, "'", "''") + "'" }
 
 // gridMarker marks the sheet whose excelize state printGridLines is looking
 // for, in the sheet's code name while it looks.

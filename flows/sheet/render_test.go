@@ -26,11 +26,35 @@ var keepPDF = flag.String("pdfdir", "", "TestExportPrints: keep the workbooks an
 // unit's report again as the store would return it.
 func rosterOverview(t testing.TB) (*flows.Overview, TextSource) {
 	t.Helper()
+	return rosterOverviewOf(t, flows.DefaultCampaign(), 0, nil)
+}
+
+// rosterCompared is the sample roster in next year's campaign (nextYear)
+// beside the roster's last year (other sample answers): every fourth unit
+// that stands confirmed a troop_visits of 41 times last year's.
+func rosterCompared(t testing.TB) (*flows.Overview, TextSource) {
+	t.Helper()
+	prev, _ := rosterOverviewOf(t, flows.DefaultCampaign(), 1000, nil)
+	visits := prev.Campaign.Question("troop_visits")
+	o, texts := rosterOverviewOf(t, nextYear(t), 0, func(i int, r *flows.Report) {
+		if p, ok := prev.Figure(&prev.Units[i], visits); ok && i%4 == 0 && p > 0 {
+			r.Answers["troop_visits"] = flows.Answer{Num: 41 * p}
+			r.Outliers = []string{"troop_visits"}
+		}
+	})
+	o.SetPrevious(prev)
+	return o, texts
+}
+
+// rosterOverviewOf is rosterOverview in campaign c, the sample answers
+// seeded by unit id + seed; edit, if not nil, changes the report of the
+// i-th unit (0 first) that has one.
+func rosterOverviewOf(t testing.TB, c *flows.Campaign, seed uint64, edit func(i int, r *flows.Report)) (*flows.Overview, TextSource) {
+	t.Helper()
 	data, err := os.ReadFile("../testdata/units-lvliang.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := flows.DefaultCampaign()
 	imp, probs := flows.ParseUnitsCSV(data, c, nil)
 	if len(probs) > 0 || len(imp.Add) != 37 {
 		t.Fatalf("ParseUnitsCSV(units-lvliang.csv) = %d units, problems %v", len(imp.Add), probs)
@@ -53,7 +77,10 @@ func rosterOverview(t testing.TB) (*flows.Overview, TextSource) {
 				version = 2
 			}
 			r := &flows.Report{UnitID: u.ID, Version: version, Receipt: c.ReceiptNumber(u.ID, version), SubmittedAt: at,
-				Answers: flowstest.SampleAnswers(c, u.Category, uint64(u.ID))}
+				Answers: flowstest.SampleAnswers(c, u.Category, uint64(u.ID)+seed)}
+			if edit != nil {
+				edit(i, r)
+			}
 			d.Latest = r
 			d.Draft = flows.Draft{UnitID: u.ID, Status: flows.StatusSubmitted, Version: version, Answers: r.Answers, SubmittedAt: at, UpdatedAt: at}
 			switch i {
@@ -68,7 +95,7 @@ func rosterOverview(t testing.TB) (*flows.Overview, TextSource) {
 	}
 	o := flows.NewOverview(c, c.Deadline, now, us)
 	texts := func(u *flows.UnitOverview) ([]string, error) {
-		r := flows.Report{UnitID: u.Unit.ID, Version: u.Latest.Version, Answers: flowstest.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID))}
+		r := flows.Report{UnitID: u.Unit.ID, Version: u.Latest.Version, Answers: flowstest.SampleAnswers(c, u.Unit.Category, uint64(u.Unit.ID)+seed)}
 		return o.Texts(u, r), nil
 	}
 	return o, texts
@@ -181,7 +208,10 @@ func TestExportPrints(t *testing.T) {
 	}
 	roster, rosterTexts := rosterOverview(t)
 	big, bigTexts := bigOverview(200)
-	exports := []export{{"export-37", roster, rosterTexts}, {"export-200", big, bigTexts}}
+	compared, comparedTexts := rosterCompared(t)
+	bigCmp, bigCmpTexts := bigCompared(t, 200)
+	exports := []export{{"export-37", roster, rosterTexts}, {"export-200", big, bigTexts},
+		{"export-compare-37", compared, comparedTexts}, {"export-compare-200", bigCmp, bigCmpTexts}}
 	args := []string{"-env:UserInstallation=file://" + filepath.Join(dir, "lo-profile"),
 		"--headless", "--norestore", "--convert-to", "pdf", "--outdir", dir}
 	for _, e := range exports {
@@ -245,17 +275,30 @@ func checkSummaryPages(t *testing.T, o *flows.Overview, pages []pdfPage) {
 			t.Errorf("page %d lacks the footer %q", i+1, want)
 		}
 	}
-	maxPages := (rows + 29) / 30
+	// Beside last year's, 汇总表 prints section by section (comparePrint):
+	// as many pages across as its column breaks make.
+	_, layout, err := tb.summaryLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	across := len(layout.ColBreaks) + 1
+	maxPages := across * ((rows + 29) / 30)
 	t.Logf("汇总表: %d rows under the header on %d A3 pages (at most %d); %d pages in all", rows, n, maxPages, len(pages))
 	if n == 0 {
 		t.Fatalf("no A3 page: 汇总表 is not printed on A3 (page 1 is %.0f × %.0f pt)", pages[0].w, pages[0].h)
 	}
 	if n > maxPages {
-		t.Errorf("汇总表 prints on %d pages, want at most ⌈%d/30⌉ = %d", n, rows, maxPages)
+		t.Errorf("汇总表 prints on %d pages, want at most %d × ⌈%d/30⌉ = %d", n, across, rows, maxPages)
+	}
+	if tb.compare {
+		checkWidePages(t, tb, pages[:n], across)
+		return
 	}
 	seen := map[string]int{}
 	// The last column's title wraps: its first 4 汉字 stand together.
-	lastTitle := string([]rune(tb.summaryTitles()[len(tb.summaryTitles())-1])[:4])
+	// (With last year's, the last figure's: 上年 and 增减% follow it.)
+	titles := tb.summaryTitles()
+	lastTitle := string([]rune(titles[len(titles)-tb.stride()])[:4])
 	for i, p := range pages[:n] {
 		text := p.text
 		compact := strings.Join(strings.Fields(text), "")
@@ -284,6 +327,46 @@ func checkSummaryPages(t *testing.T, o *flows.Overview, pages []pdfPage) {
 	for _, l := range labels {
 		if seen[l] == 0 {
 			t.Errorf("汇总表 row %q is on no A3 page", l)
+		}
+	}
+}
+
+// checkWidePages checks the pages of 汇总表 printed section by section
+// (beside last year's): the page header with the campaign's title, the
+// column titles and the units' names (columns A:B) on every page, the
+// fixed columns on the first pages, and every figure's title on some page,
+// its 上年 and 增减% with it.
+func checkWidePages(t *testing.T, tb *table, pages []pdfPage, across int) {
+	t.Helper()
+	if across < 2 {
+		t.Errorf("汇总表 beside last year's prints %d page across, want it cut by section", across)
+	}
+	var all strings.Builder
+	totals := 0
+	for i, p := range pages {
+		compact := strings.Join(strings.Fields(p.text), "")
+		all.WriteString(compact)
+		for _, want := range []string{tb.o.Campaign.Title, "序号", "单位名称"} {
+			if !strings.Contains(compact, want) {
+				t.Errorf("汇总表 page %d lacks %q:\n%s", i+1, want, p.text)
+			}
+		}
+		// Pages print down, then across: the fixed columns' pages first.
+		fixed, figures := strings.Contains(compact, "回执编号"), strings.Contains(compact, "上年增减%")
+		if fixed == figures || i == 0 && !fixed {
+			t.Errorf("汇总表 page %d shows the fixed columns %v, 上年 and 增减%% side by side %v; want one of them (the first page the fixed columns):\n%s", i+1, fixed, figures, p.text)
+		}
+		if strings.Contains(compact, "合计（") {
+			totals++
+		}
+	}
+	if totals != across {
+		t.Errorf("合计 is on %d pages of 汇总表, want %d (once a page across)", totals, across)
+	}
+	for _, q := range tb.numbers {
+		start := string([]rune(q.Title())[:4])
+		if !strings.Contains(all.String(), start) {
+			t.Errorf("汇总表 prints the title of %s (%q…) on no page", q.ID, start)
 		}
 	}
 }

@@ -195,7 +195,9 @@ func (t *table) sumCells(label, category string, sums, prev map[string]int64) []
 	for _, q := range t.numbers {
 		cells = append(cells, figureCell(q, sums[q.ID], true))
 		if t.compare {
-			cells = append(cells, figureCell(q, prev[q.ID], true), changeCell(prev[q.ID], sums[q.ID], true))
+			// A question new this year has no sums of last year.
+			known := t.o.PreviousQuestion(q) != nil
+			cells = append(cells, figureCell(q, prev[q.ID], known), changeCell(prev[q.ID], sums[q.ID], known))
 		}
 	}
 	return cells

@@ -48,7 +48,7 @@ func font(size float64, bold bool, color string) *excelize.Font {
 	return &excelize.Font{Family: "Calibri", Size: size, Bold: bold, Color: color}
 }
 
-func newStyles(f *excelize.File) (*styles, error) {
+func newStyles(f *excelize.File, compare bool) (*styles, error) {
 	var (
 		s    styles
 		err  error
@@ -66,7 +66,6 @@ func newStyles(f *excelize.File) (*styles, error) {
 	vcenter := &excelize.Alignment{Vertical: "center"}
 	s.title = add(excelize.Style{Font: font(16, true, ""), Alignment: vcenter})
 	s.info = add(excelize.Style{Font: font(11, false, "404040"), Alignment: vcenter})
-	s.note = add(excelize.Style{Font: font(11, false, "404040"), Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	s.header = add(excelize.Style{Font: font(11, true, ""), Border: border,
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
@@ -82,13 +81,20 @@ func newStyles(f *excelize.File) (*styles, error) {
 		s.wrapped[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: wrapped})
 		s.integer[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 1}) // 0
 		s.money[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, NumFmt: 2})   // 0.00
-		s.percent[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, CustomNumFmt: &fmtPercent})
 	}
-	plain := font(11, false, "")
-	s.markedInteger = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 1})
-	s.markedMoney = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 2})
-	s.diffInteger = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffInt})
-	s.diffMoney = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffMoney})
+	if compare {
+		// Only beside last year's: a workbook without is as it was.
+		plain := font(11, false, "")
+		for k := range fills {
+			font := font(11, k != int(unitRow), "")
+			s.percent[k] = add(excelize.Style{Font: font, Border: border, Fill: fills[k], Alignment: vcenter, CustomNumFmt: &fmtPercent})
+		}
+		s.markedInteger = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 1})
+		s.markedMoney = add(excelize.Style{Font: plain, Border: border, Fill: outlierFill, Alignment: vcenter, NumFmt: 2})
+		s.diffInteger = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffInt})
+		s.diffMoney = add(excelize.Style{Font: plain, Border: border, Alignment: vcenter, CustomNumFmt: &fmtDiffMoney})
+		s.note = add(excelize.Style{Font: font(11, false, "404040"), Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	}
 	if err = errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new cell style: %w", err)
 	}
@@ -153,6 +159,12 @@ func (s *styles) cells(kind rowKind, values []any, cols *Columns) []any {
 // A4 landscape, each one page wide with its header rows on every page and
 // page numbers in the footer. Columns are as wide as their titles and
 // values (Columns), long text wraps in rows high enough for it.
+//
+// With last year's figures (Overview.SetPrevious) every figure of 汇总表
+// has a 上年 and a 增减% column beside it, confirmed outliers are filled
+// and carry a comment, the sheet 与上年对比 follows 汇总表, and 汇总表
+// prints section by section (comparePrint). Without them the workbook is
+// as it was before comparisons existed.
 func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 	f := excelize.NewFile()
 	defer func() {
@@ -173,7 +185,7 @@ func WriteXLSX(w io.Writer, o *flows.Overview, texts TextSource) (err error) {
 			return fmt.Errorf("add sheet %s: %w", name, err)
 		}
 	}
-	st, err := newStyles(f)
+	st, err := newStyles(f, t.compare)
 	if err != nil {
 		return err
 	}
@@ -213,14 +225,18 @@ func cellText(v any) string {
 	case string:
 		return v
 	case pct:
-		return "+" + strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"
+		return fmt.Sprintf("%+.1f%%", float64(v)*100)
 	case marked:
 		return cellText(v.v)
 	case diff:
-		if v.money {
-			return "+" + flows.FormatMoney(v.n)
+		sign := "+"
+		if v.n < 0 {
+			sign = "-"
 		}
-		return "+" + strconv.FormatInt(v.n, 10)
+		if v.money {
+			return sign + flows.FormatMoney(abs(v.n))
+		}
+		return sign + strconv.FormatInt(abs(v.n), 10)
 	}
 	return ""
 }
@@ -234,9 +250,64 @@ func cellTexts(values []any) []string {
 	return out
 }
 
-// rowOpts sets the height of a row whose text wraps (see RowHeight).
+// measure records a row of table values in cols (Columns.Row of their
+// cellTexts) without making the text of every number: a sheet of 10,000
+// rows has a million figures.
+func measure(cols *Columns, values []any) {
+	for i, v := range values {
+		cols.Widen(i+1, cellWidth(v))
+	}
+}
+
+// cellWidth is DisplayWidth(cellText(v)).
+func cellWidth(v any) int {
+	var buf [32]byte
+	switch v := v.(type) {
+	case int64:
+		return len(strconv.AppendInt(buf[:0], v, 10))
+	case money:
+		n := int64(v)
+		sign := 0
+		if n < 0 {
+			sign, n = 1, -n
+		}
+		return sign + len(strconv.AppendInt(buf[:0], n/100, 10)) + 3 // .00
+	case diff:
+		if v.money {
+			return 1 + cellWidth(money(abs(v.n)))
+		}
+		return 1 + cellWidth(abs(v.n))
+	case marked:
+		return cellWidth(v.v)
+	case pct:
+		w := len(strconv.AppendFloat(buf[:0], float64(v)*100, 'f', 1, 64)) + 1 // and %
+		if buf[0] != '-' {
+			w++ // +
+		}
+		return w
+	case string:
+		return DisplayWidth(v)
+	}
+	return 0
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// rowOpts sets the height of a row whose text wraps (see RowHeight). Only
+// text wraps: no number is wider than its column.
 func rowOpts(cols *Columns, values []any) []excelize.RowOpts {
-	if h := cols.RowHeight(cellTexts(values)...); h > 0 {
+	texts := make([]string, len(values))
+	for i, v := range values {
+		if s, ok := v.(string); ok {
+			texts[i] = s
+		}
+	}
+	if h := cols.RowHeight(texts...); h > 0 {
 		return []excelize.RowOpts{{Height: h}}
 	}
 	return nil
@@ -270,21 +341,15 @@ func cell(col, row int) string {
 // writeSummary writes 汇总表: the header block, two rows of section and
 // column titles, and a row per unit with its figures.
 func writeSummary(f *excelize.File, st *styles, t *table) error {
-	if err := PrintSetup(f, SheetSummary, printSummary); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(SheetSummary)
+	titles := t.summaryTitles()
+	cols, p, err := t.summaryLayout()
 	if err != nil {
 		return err
 	}
-	titles := t.summaryTitles()
-	// The figures' titles wrap in the bottom header row; the fixed ones
-	// (short) span both rows.
-	cols := Columns{Titles: titles, TitleLines: summaryTitleLines}
-	err = t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
-		cols.Row(cellTexts(values)...)
-		return nil
-	})
+	if err := PrintSetup(f, SheetSummary, p); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(SheetSummary)
 	if err != nil {
 		return err
 	}
@@ -331,6 +396,26 @@ func addNotes(f *excelize.File, sheet string, row int, values []any) error {
 		}
 	}
 	return nil
+}
+
+// summaryLayout measures the columns of 汇总表 and lays out its pages.
+func (t *table) summaryLayout() (Columns, Print, error) {
+	// The figures' titles wrap in the bottom header row; the fixed ones
+	// (short) span both rows.
+	cols := Columns{Titles: t.summaryTitles(), TitleLines: summaryTitleLines}
+	rows := 0
+	err := t.summaryRows(func(_ rowKind, _ *flows.UnitOverview, values []any) error {
+		measure(&cols, values)
+		rows++
+		return nil
+	})
+	if err != nil {
+		return cols, Print{}, err
+	}
+	if t.compare {
+		return cols, t.comparePrint(&cols, rows), nil
+	}
+	return cols, printSummary, nil
 }
 
 // writeSummaryInfo writes the header block of 汇总表 over its last columns:
@@ -413,15 +498,23 @@ type summarySpan struct {
 	title    string
 }
 
-// summarySpans finds the columns of each section's figures and puts the
-// section's title over its first one.
+// summarySpans puts each section's title over its first column of figures
+// (sectionSpans).
 func summarySpans(t *table, sections []any, st *styles) []summarySpan {
+	spans := t.sectionSpans()
+	for _, s := range spans {
+		sections[s.from-1] = excelize.Cell{StyleID: st.header, Value: s.title}
+	}
+	return spans
+}
+
+// sectionSpans are the columns of each section's figures in 汇总表.
+func (t *table) sectionSpans() []summarySpan {
 	nfixed := len(summaryFixed)
 	var spans []summarySpan
 	for i, q := range t.numbers {
 		col := nfixed + i*t.stride() + 1
 		if i == 0 || q.Section != t.numbers[i-1].Section {
-			sections[col-1] = excelize.Cell{StyleID: st.header, Value: q.Section.Title}
 			spans = append(spans, summarySpan{col, col, q.Section.Title})
 		}
 		spans[len(spans)-1].to = col + t.stride() - 1
