@@ -144,6 +144,9 @@ func (t *table) compareRows(cs []change, row func(cells []any) error) error {
 
 // compareNote is the line above the titles of 与上年对比: what it lists.
 func (t *table) compareNote(listed int) string {
+	if listed == 0 {
+		return fmt.Sprintf("本年与上年（%s）同一单位数据对比：没有变化明显的数据（两年都很小的数不列出）。", t.o.PreviousCampaign().Title)
+	}
 	return fmt.Sprintf("本年与上年（%s）同一单位数据对比：列出变化最大的 %d 项，按变化倍数从大到小排列（两年都很小的数不列出）；“已确认”为填报人确认无误的异常数据。",
 		t.o.PreviousCampaign().Title, listed)
 }

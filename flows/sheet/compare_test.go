@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -510,6 +511,20 @@ func TestWriteXLSXComparePrint(t *testing.T) {
 	}
 }
 
+// zipParts are the parts of a workbook file by name.
+func zipParts(t *testing.T, data []byte) map[string]string {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]string{}
+	for _, f := range z.File {
+		parts[f.Name] = readZip(t, data, f.Name)
+	}
+	return parts
+}
+
 // readZip reads a part of a workbook file.
 func readZip(t *testing.T, data []byte, name string) string {
 	t.Helper()
@@ -619,10 +634,59 @@ func TestWriteXLSXWithoutPrevious(t *testing.T) {
 		ds = append(ds, d)
 	}
 	fresh := write(flows.NewOverview(o.Campaign, o.Deadline, o.Now, ds))
-	if !bytes.Equal(without, fresh) {
-		t.Errorf("the workbook after SetPrevious(nil) differs from one never compared (%d and %d bytes)", len(without), len(fresh))
+	// Part by part: the zip's own entries carry the time of writing.
+	a, b := zipParts(t, without), zipParts(t, fresh)
+	if !maps.Equal(a, b) {
+		for name := range b {
+			if a[name] != b[name] {
+				t.Errorf("%s after SetPrevious(nil) differs from one never compared", name)
+			}
+		}
 	}
-	if bytes.Equal(with, fresh) {
+	// Nor does it define the comparison's styles (the cells' style ids
+	// would shift).
+	for _, style := range []string{"FFEB9C", fmtPercent, fmtDiffInt} {
+		if strings.Contains(b["xl/styles.xml"], style) {
+			t.Errorf("the workbook without last year's defines the style %q", style)
+		}
+	}
+	if maps.Equal(zipParts(t, with), b) {
 		t.Errorf("the workbook beside last year's is the same as without")
+	}
+}
+
+// TestWriteXLSXCompareNothing: beside a last year where no unit reported,
+// the columns are there but blank, and 与上年对比 says there is nothing.
+func TestWriteXLSXCompareNothing(t *testing.T) {
+	o, cur, _ := compared(t)
+	pc := flows.DefaultCampaign()
+	o.SetPrevious(flows.NewOverview(pc, pc.Deadline, now, nil))
+	// The confirmed outlier is listed all the same, without last year's.
+	f := openXLSX(t, o, cur)
+	checkRow(t, f, SheetCompare, 3, []any{int64(1), "离石区双拥工作领导小组", "县市区", "走访慰问驻吕部队（次）", nil, int64(3000), nil, nil, "已确认"})
+	if rows, _ := f.GetRows(SheetCompare); len(rows) != 3 {
+		t.Errorf("%s has %d rows, want the note, the titles and the confirmed outlier", SheetCompare, len(rows))
+	}
+	for i := range o.Units {
+		o.Units[i].Outliers = nil
+	}
+	f = openXLSX(t, o, cur)
+	note, _ := f.GetCellValue(SheetCompare, "A1")
+	if !strings.Contains(note, "没有变化明显的数据") {
+		t.Errorf("%s!A1 = %q, want it to say there is nothing", SheetCompare, note)
+	}
+	if rows, _ := f.GetRows(SheetCompare); len(rows) != 2 {
+		t.Errorf("%s has %d rows, want the note and the titles", SheetCompare, len(rows))
+	}
+	rows, _ := f.GetRows(SheetSummary)
+	for k, q := range o.Campaign.NumberQuestions() {
+		prev, _ := f.GetCellValue(SheetSummary, cell(10+3*k, len(rows)))
+		change, _ := f.GetCellValue(SheetSummary, cell(11+3*k, len(rows)))
+		if want := map[bool]string{true: "0", false: ""}[o.PreviousQuestion(q) != nil]; prev != want && !(want == "0" && prev == "0.00") {
+			t.Errorf("%s 合计 上年 of %s = %q, want %q", SheetSummary, q.ID, prev, want)
+		}
+		if change != "" {
+			t.Errorf("%s 合计 增减%% of %s = %q, want empty (last year 0)", SheetSummary, q.ID, change)
+		}
 	}
 }
