@@ -27,6 +27,9 @@ func (b *Bot) adminConfirmed(ctx context.Context, u *update, action string) erro
 	if ok, err := b.revokeConfirmed(ctx, u, action); ok {
 		return err
 	}
+	if ok, err := b.campaignConfirmed(ctx, u, action); ok {
+		return err
+	}
 	switch {
 	case action == rmCancel:
 		b.sendText(ctx, u.chatID, "已取消，单位未删除。")

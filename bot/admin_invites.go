@@ -25,7 +25,7 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "所有单位都已绑定联系人，无需发送邀请链接。")
 		return nil
 	}
-	valid := "有效期至 " + flows.FormatTime(expires, b.camp.Location) + "，每个链接只能使用一次"
+	valid := "有效期至 " + flows.FormatTime(expires, b.camp().Location) + "，每个链接只能使用一次"
 	var revokeOlder [][]flows.Button
 	olderText := ""
 	if batch.Older > 0 {
@@ -55,14 +55,14 @@ func (b *Bot) invites(ctx context.Context, u *update) error {
 func (b *Bot) sendInvitesFile(ctx context.Context, chatID int64, invs []flows.UnitInvite, valid string, before *flows.Reply) error {
 	table := [][]string{{"名称", "类别", "联系人说明", "邀请链接"}}
 	for _, inv := range invs {
-		cat, _ := b.camp.Category(inv.Unit.Category)
+		cat, _ := b.camp().Category(inv.Unit.Category)
 		table = append(table, []string{inv.Unit.Name, cat.Name, inv.Unit.Note, b.inviteLink(inv.Token)})
 	}
 	var buf bytes.Buffer
 	if err := sheet.WriteTextCSV(&buf, table); err != nil {
 		return fmt.Errorf("invites csv: %w", err)
 	}
-	name := "邀请链接_" + b.svc.Now().In(b.camp.Location).Format("20060102-1504") + ".csv"
+	name := "邀请链接_" + b.svc.Now().In(b.camp().Location).Format("20060102-1504") + ".csv"
 	caption := fmt.Sprintf("%d 个未绑定联系人的单位的邀请链接（%s）。请把链接分别发给各单位的填报联系人。", len(invs), valid)
 	if before != nil {
 		_ = b.send(ctx, chatID, *before)

@@ -26,8 +26,8 @@ const (
 // to confirm with a button.
 func (b *Bot) remindCommand(ctx context.Context, u *update) error {
 	now := b.svc.Now()
-	if b.camp.Quiet(now) {
-		b.sendText(ctx, u.chatID, fmt.Sprintf("现在是免打扰时段（%s），不发送提醒。请在免打扰时段结束后再发送 /remind。", b.camp.QuietHours()))
+	if b.camp().Quiet(now) {
+		b.sendText(ctx, u.chatID, fmt.Sprintf("现在是免打扰时段（%s），不发送提醒。请在免打扰时段结束后再发送 /remind。", b.camp().QuietHours()))
 		return nil
 	}
 	deadline, err := b.svc.Deadline(ctx)
@@ -42,7 +42,7 @@ func (b *Bot) remindCommand(ctx context.Context, u *update) error {
 		b.sendText(ctx, u.chatID, "所有单位均已提交，无需提醒。")
 		return nil
 	}
-	r := b.camp.ManualRound(deadline, now)
+	r := b.camp().ManualRound(deadline, now)
 	text := fmt.Sprintf("当前有 %d 个单位尚未提交", n)
 	if returned > 0 {
 		text += fmt.Sprintf("（其中 %d 个退回修改）", returned)
@@ -86,7 +86,7 @@ func (b *Bot) schedConfirmed(ctx context.Context, u *update, action string) (boo
 // confirmRemind starts the admin's round named by key (m200601021504).
 func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
 	now := b.svc.Now()
-	at, err := time.ParseInLocation("200601021504", strings.TrimPrefix(key, "m"), b.camp.Location)
+	at, err := time.ParseInLocation("200601021504", strings.TrimPrefix(key, "m"), b.camp().Location)
 	if err != nil || !strings.HasPrefix(key, "m") {
 		b.sendText(ctx, u.chatID, "无法识别这个确认按钮，请重新发送 /remind。")
 		return nil
@@ -95,15 +95,15 @@ func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
 		b.sendText(ctx, u.chatID, "这个确认按钮已过期，请重新发送 /remind。")
 		return nil
 	}
-	if b.camp.Quiet(now) {
-		b.sendText(ctx, u.chatID, fmt.Sprintf("现在是免打扰时段（%s），不发送提醒。", b.camp.QuietHours()))
+	if b.camp().Quiet(now) {
+		b.sendText(ctx, u.chatID, fmt.Sprintf("现在是免打扰时段（%s），不发送提醒。", b.camp().QuietHours()))
 		return nil
 	}
 	deadline, err := b.svc.Deadline(ctx)
 	if err != nil {
 		return err
 	}
-	r := b.camp.ManualRound(deadline, at)
+	r := b.camp().ManualRound(deadline, at)
 	chatID := u.chatID
 	b.sendText(ctx, chatID, "正在发送提醒……完成后会在这里和工作群中报告结果。")
 	b.sched.RemindNow(r, deadline, func(ctx context.Context, res flows.RoundResult, err error) {
@@ -117,9 +117,9 @@ func (b *Bot) confirmRemind(ctx context.Context, u *update, key string) error {
 		case res.Tally.Units == 0:
 			b.sendText(ctx, chatID, "所有单位均已提交，没有发送提醒。")
 		case res.Panics > 0:
-			b.sendText(ctx, chatID, b.camp.RoundReportText(r, res.Tally)+fmt.Sprintf("\n⚠️ 其中 %d 个单位因程序内部错误未能提醒，已记录。", res.Panics))
+			b.sendText(ctx, chatID, b.camp().RoundReportText(r, res.Tally)+fmt.Sprintf("\n⚠️ 其中 %d 个单位因程序内部错误未能提醒，已记录。", res.Panics))
 		default:
-			b.sendText(ctx, chatID, b.camp.RoundReportText(r, res.Tally))
+			b.sendText(ctx, chatID, b.camp().RoundReportText(r, res.Tally))
 		}
 	})
 	return nil
@@ -149,7 +149,7 @@ func (b *Bot) digestCommand(ctx context.Context, u *update) error {
 // remindersCommand: /reminders on|off starts or stops the reminders after
 // the deadline; without an argument it tells the current state.
 func (b *Bot) remindersCommand(ctx context.Context, u *update) error {
-	at := b.camp.Schedule.RemindAt
+	at := b.camp().Schedule.RemindAt
 	var value string
 	switch strings.ToLower(strings.TrimSpace(u.args)) {
 	case "on", "开", "开启":
@@ -179,7 +179,7 @@ func (b *Bot) remindersCommand(ctx context.Context, u *update) error {
 		return nil
 	}
 	text := "已开启截止后的自动提醒：截止后每个工作日 " + at + " 提醒仍未提交的单位。"
-	if !b.camp.Schedule.RemindAfter {
+	if !b.camp().Schedule.RemindAfter {
 		text = "已开启。注意：本次填报的活动文件未设置截止后提醒（remind_after），截止后不会自动提醒；可用 /remind 手动提醒。"
 	}
 	b.sendText(ctx, u.chatID, text)

@@ -98,7 +98,7 @@ func (b *Bot) setDeadline(ctx context.Context, u *update) error {
 	if err != nil {
 		return err
 	}
-	loc := b.camp.Location
+	loc := b.camp().Location
 	usage := "用法：/deadline 日期 时间（北京时间），例如：/deadline 2022-02-10 18:00\n当前截止时间：" + flows.FormatTime(current, loc)
 	if u.args == "" {
 		b.sendText(ctx, u.chatID, usage)

@@ -128,7 +128,7 @@ func (b *Bot) confirmRemoveContact(ctx context.Context, u *update, arg string) e
 	}
 	unit, ct, revoked := res.Unit, res.Contact, res.Revoked
 	b.forgetContact(userID)
-	b.sendText(ctx, ct.ChatID, "市双拥办已将您移出“"+unit.Name+"”的填报联系人，您不能再为该单位填报。如有疑问，请联系"+b.camp.Office+"。")
+	b.sendText(ctx, ct.ChatID, "市双拥办已将您移出“"+unit.Name+"”的填报联系人，您不能再为该单位填报。如有疑问，请联系"+b.camp().Office+"。")
 	reply := fmt.Sprintf("已将 %s（ID %d）移出“%s”的填报联系人，并已通知对方。", contactName(ct), userID, unit.Name)
 	if revoked > 0 {
 		reply += fmt.Sprintf("\n对方生成的交接链接尚未使用，已一并作废该单位 %d 个未使用的邀请链接。", revoked)

@@ -47,7 +47,7 @@ func (b *Bot) importUnits(ctx context.Context, u *update) error {
 	}
 	switch {
 	case len(res.Problems) > 0:
-		b.sendText(ctx, u.chatID, problemsText(res.Problems, b.camp))
+		b.sendText(ctx, u.chatID, problemsText(res.Problems, b.camp()))
 		return nil
 	case res.Unchanged:
 		b.sendText(ctx, u.chatID, fmt.Sprintf("文件中的 %d 个单位都已存在，没有变化。", len(res.Same)))
@@ -58,7 +58,7 @@ func (b *Bot) importUnits(ctx context.Context, u *update) error {
 		byCat[x.Category]++
 	}
 	var parts []string
-	for _, cat := range b.camp.Categories {
+	for _, cat := range b.camp().Categories {
 		if n := byCat[cat.ID]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d 个", flows.ShortName(cat), n))
 		}
@@ -80,7 +80,7 @@ func (b *Bot) importFile(ctx context.Context, u *update) (data []byte, ok bool, 
 		doc = u.msg.ReplyToMessage.Document
 	}
 	if doc == nil {
-		b.sendText(ctx, u.chatID, importHelp+b.camp.CategoryNames())
+		b.sendText(ctx, u.chatID, importHelp+b.camp().CategoryNames())
 		return nil, false, nil
 	}
 	if doc.FileSize > maxImportFile {
@@ -127,8 +127,8 @@ func (b *Bot) rmUnit(ctx context.Context, u *update) error {
 	if err != nil {
 		return err
 	}
-	cat, _ := b.camp.Category(unit.Category)
-	text := fmt.Sprintf("确定删除单位“%s”（%s，%s）吗？\n删除后该单位的联系人不能再填报；已提交的报告保留在存档中，但不再计入汇总和报表。", unit.Name, cat.Name, b.camp.ShortStatus(d, unit.Category))
+	cat, _ := b.camp().Category(unit.Category)
+	text := fmt.Sprintf("确定删除单位“%s”（%s，%s）吗？\n删除后该单位的联系人不能再填报；已提交的报告保留在存档中，但不再计入汇总和报表。", unit.Name, cat.Name, b.camp().ShortStatus(d, unit.Category))
 	buttons := [][]flows.Button{{
 		{Text: "确认删除", Data: adminPrefix + rmAction + strconv.FormatInt(unit.ID, 10)},
 		{Text: "取消", Data: adminPrefix + rmCancel},
@@ -152,7 +152,7 @@ func (b *Bot) confirmRmUnit(ctx context.Context, u *update, idText string) error
 	unit := res.Unit
 	for _, ct := range res.Contacts {
 		b.forgetContact(ct.UserID)
-		b.sendText(ctx, ct.ChatID, "市双拥办已将“"+unit.Name+"”移出本次填报，您无需再为该单位填报。如有疑问，请联系"+b.camp.Office+"。")
+		b.sendText(ctx, ct.ChatID, "市双拥办已将“"+unit.Name+"”移出本次填报，您无需再为该单位填报。如有疑问，请联系"+b.camp().Office+"。")
 	}
 	if res.Already && len(res.Contacts) == 0 {
 		b.sendText(ctx, u.chatID, "单位“"+unit.Name+"”已经删除过了。")
@@ -196,7 +196,7 @@ var spaces = regexp.MustCompile(`\s+`)
 func (b *Bot) addUnit(ctx context.Context, u *update) error {
 	fields := strings.Fields(u.args)
 	if len(fields) < 2 {
-		b.sendText(ctx, u.chatID, "用法：/addunit 名称 类别\n例如：/addunit 离石区双拥工作领导小组 县市区\n类别可选："+b.camp.CategoryNames())
+		b.sendText(ctx, u.chatID, "用法：/addunit 名称 类别\n例如：/addunit 离石区双拥工作领导小组 县市区\n类别可选："+b.camp().CategoryNames())
 		return nil
 	}
 	catName := fields[len(fields)-1]
@@ -232,7 +232,7 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 	var s strings.Builder
 	for i, st := range list {
 		unit := st.Unit
-		cat, _ := b.camp.Category(unit.Category)
+		cat, _ := b.camp().Category(unit.Category)
 		names := make([]string, 0, len(st.Contacts))
 		for _, ct := range st.Contacts {
 			names = append(names, contactName(ct))
@@ -241,7 +241,7 @@ func (b *Bot) listUnits(ctx context.Context, u *update) error {
 		if len(names) > 0 {
 			who = "：" + strings.Join(names, "、")
 		}
-		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人%s\n", i+1, unit.Name, cat.Name, b.camp.ShortStatus(st.Draft, unit.Category), len(st.Contacts), who)
+		fmt.Fprintf(&s, "%d. %s（%s）— %s，联系人 %d 人%s\n", i+1, unit.Name, cat.Name, b.camp().ShortStatus(st.Draft, unit.Category), len(st.Contacts), who)
 	}
 	n := len(list)
 	if n == 0 {

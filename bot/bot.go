@@ -66,7 +66,6 @@ type Bot struct {
 	log       *slog.Logger
 	tg        *telegram.Client
 	svc       *flows.Service
-	camp      *flows.Campaign
 	out       *outbox.Outbox
 	hooks     Hooks
 	username  string
@@ -108,7 +107,6 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		cfg:       cfg,
 		log:       logger,
 		svc:       svc,
-		camp:      svc.Campaign,
 		hooks:     hooks,
 		token:     processToken(),
 		strangers: newStrangers(),
@@ -236,3 +234,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Wait()
 	return err
 }
+
+// camp is the campaign open for filling (it can change while the bot runs:
+// /newcampaign, or another replica's).
+func (b *Bot) camp() *flows.Campaign { return b.svc.Campaign() }

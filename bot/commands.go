@@ -87,6 +87,8 @@ func (b *Bot) commandList() []command {
 		{name: "remind", who: admin, help: "立即发送一轮提醒", run: b.remindCommand},
 		{name: "digest", who: admin, help: "立即向工作群发送进度简报", run: b.digestCommand},
 		{name: "reminders", who: admin, args: "on|off", help: "开启或停止截止后的提醒", run: b.remindersCommand},
+		{name: "campaigns", who: admin, help: "填报活动列表（编号、截止时间、进度，哪个正在填报）", run: b.listCampaigns},
+		{name: "newcampaign", who: admin, help: "随活动文件（YAML）发送（或回复该文件），开启新的填报活动（当前活动停止填报，数据保留）", run: b.newCampaign},
 		{name: "setgroup", who: admin, help: "在工作群中发送，把该群设为市双拥办工作群", run: b.setGroupHint},
 
 		// The office group's commands.

@@ -30,6 +30,8 @@ const (
 /remind — 立即发送一轮提醒
 /digest — 立即向工作群发送进度简报
 /reminders on|off — 开启或停止截止后的提醒
+/campaigns — 填报活动列表（编号、截止时间、进度，哪个正在填报）
+/newcampaign — 随活动文件（YAML）发送（或回复该文件），开启新的填报活动（当前活动停止填报，数据保留）
 /setgroup — 在工作群中发送，把该群设为市双拥办工作群`
 	wantOfficeInPrivate = "\n\n市双拥办工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表，/docs 单位名称 查看材料。"
 	wantGroupHelp       = "工作群中可用：/summary 进度与合计，/pending 未报单位，/export 导出报表（/export csv 导出 CSV），/docs 单位名称 查看该单位材料，/template [单位名称] 下载填报模板。"
@@ -125,7 +127,7 @@ func menu(cmds []telegramtest.Command) []string {
 func TestCommandMenus(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	contacts := []string{"report", "status", "cancel", "handover", "template", "help"}
-	admin := append(slices.Clone(contacts), "addunit", "import", "invite", "invites", "revoke", "units", "rmunit", "renameunit", "reopen", "deadline", "remind", "digest", "reminders", "setgroup")
+	admin := append(slices.Clone(contacts), "addunit", "import", "invite", "invites", "revoke", "units", "rmunit", "renameunit", "reopen", "deadline", "remind", "digest", "reminders", "campaigns", "newcampaign", "setgroup")
 	office := []string{"summary", "pending", "export", "docs", "template", "help"}
 	chat := func(id int64) telegramtest.CommandScope { return telegramtest.CommandScope{Type: "chat", ChatID: id} }
 	check := func(when string, scope telegramtest.CommandScope, want []string) {

@@ -187,7 +187,7 @@ func (b *Bot) msgFormerContact(ctx context.Context, unitID int64) string {
 	if u, err := b.svc.LoadUnit(ctx, unitID); err == nil {
 		name = "“" + u.Name + "”"
 	}
-	return "您已不再是" + name + "的填报联系人（单位已交接给其他同事，或已由" + b.camp.Office + "调整），无法再查看或填报该单位的报告。如有疑问，请联系" + b.camp.Office + "。"
+	return "您已不再是" + name + "的填报联系人（单位已交接给其他同事，或已由" + b.camp().Office + "调整），无法再查看或填报该单位的报告。如有疑问，请联系" + b.camp().Office + "。"
 }
 
 // contactUnit returns the user's contact record and unit, confirmed in the
@@ -339,14 +339,14 @@ func validToken(s string) bool {
 func (b *Bot) greet(ctx context.Context, chatID int64, unit flows.Unit, first string) {
 	deadline, err := b.svc.Deadline(ctx)
 	if err != nil {
-		deadline = b.camp.Deadline
+		deadline = b.camp().Deadline
 	}
-	cat, _ := b.camp.Category(unit.Category)
+	cat, _ := b.camp().Category(unit.Category)
 	text := first + "\n\n" +
-		"填报事项：" + b.camp.Title + "\n" +
-		"通知文号：" + b.camp.Notice + "\n" +
+		"填报事项：" + b.camp().Title + "\n" +
+		"通知文号：" + b.camp().Notice + "\n" +
 		"单位类别：" + cat.Name + "\n" +
-		"截止时间：" + flows.FormatTime(deadline, b.camp.Location) + "\n\n" +
+		"截止时间：" + flows.FormatTime(deadline, b.camp().Location) + "\n\n" +
 		"点击下方“开始填报”或发送 /report 开始。填写过程中可随时暂停，已填内容会自动保存。"
 	b.send(ctx, chatID, flows.Reply{Text: text, Buttons: [][]flows.Button{{{Text: "开始填报", Data: "go"}}}})
 }

@@ -67,6 +67,10 @@ type harnessOptions struct {
 	wrap func(flows.Store) flows.Store
 	// outageRetry is Config.OutageRetry (default: the bot's).
 	outageRetry time.Duration
+	// campaignFile, if set, is the campaign file each start hands to
+	// Service.StartCampaign, as serve does with CAMPAIGN_FILE (campaign
+	// is then parsed from it).
+	campaignFile []byte
 }
 
 type harness struct {
@@ -93,6 +97,13 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
 	if opts.store == "" {
 		opts.store = "bolt"
+	}
+	if opts.campaignFile != nil {
+		c, err := flows.ParseCampaign(opts.campaignFile)
+		if err != nil {
+			t.Fatalf("campaign file: %v", err)
+		}
+		opts.campaign = c
 	}
 	if opts.campaign == nil {
 		opts.campaign = flows.DefaultCampaign()
@@ -156,6 +167,12 @@ func (h *harness) start() {
 		svcStore = h.opts.wrap(h.store)
 	}
 	h.svc = flows.NewService(svcStore, h.camp, h.clock.Now)
+	if h.opts.campaignFile != nil {
+		c, _ := flows.ParseCampaign(h.opts.campaignFile)
+		if _, err := h.svc.StartCampaign(context.Background(), c, h.opts.campaignFile); err != nil {
+			h.t.Fatalf("StartCampaign: %v", err)
+		}
+	}
 	var logw io.Writer = io.Discard
 	if h.opts.logTo != nil {
 		logw = h.opts.logTo

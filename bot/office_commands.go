@@ -26,9 +26,23 @@ func (b *Bot) overview(ctx context.Context) (*flows.Overview, error) {
 	return b.svc.Overview(ctx)
 }
 
-// summary: /summary — progress and totals in one message.
+// overviewOf loads the office's view of campaign c: the open one (with
+// its cached deadline) or an earlier one.
+func (b *Bot) overviewOf(ctx context.Context, c *flows.Campaign) (*flows.Overview, error) {
+	if c == b.camp() {
+		return b.svc.Overview(ctx)
+	}
+	return b.svc.OverviewOf(ctx, c)
+}
+
+// summary: /summary — progress and totals in one message; /summary 编号
+// for an earlier campaign.
 func (b *Bot) summary(ctx context.Context, u *update) error {
-	o, err := b.overview(ctx)
+	c, _, ok, err := b.officeArgs(ctx, u, nil, "用法：/summary 查看当前填报活动的进度与合计；/summary 编号 查看往期填报活动（发送 /campaigns 查看编号）。")
+	if !ok || err != nil {
+		return err
+	}
+	o, err := b.overviewOf(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -46,18 +60,20 @@ func (b *Bot) pending(ctx context.Context, u *update) error {
 	return nil
 }
 
-// export: /export (xlsx) or /export csv — the 报表 as a file.
+// exportFormats are the formats /export takes.
+var exportFormats = map[string]bool{"xlsx": true, "excel": true, "csv": true}
+
+// export: /export (xlsx) or /export csv — the 报表 as a file; /export 编号
+// [csv] for an earlier campaign.
 func (b *Bot) export(ctx context.Context, u *update) error {
-	format := strings.ToLower(strings.TrimSpace(u.args))
-	switch format {
-	case "", "xlsx", "excel":
-		format = "xlsx"
-	case "csv":
-	default:
-		b.sendText(ctx, u.chatID, "用法：/export 导出 Excel 报表；/export csv 导出 CSV 文件。")
-		return nil
+	c, format, ok, err := b.officeArgs(ctx, u, exportFormats, "用法：/export 导出 Excel 报表；/export csv 导出 CSV 文件；/export 编号 导出往期填报活动的报表（发送 /campaigns 查看编号）。")
+	if !ok || err != nil {
+		return err
 	}
-	o, err := b.overview(ctx)
+	if format != "csv" {
+		format = "xlsx"
+	}
+	o, err := b.overviewOf(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -76,7 +92,7 @@ func (b *Bot) export(ctx context.Context, u *update) error {
 		return nil
 	}
 	n := o.Count()
-	caption := fmt.Sprintf("%s\n截至 %s：已提交 %d / %d 个单位。", b.camp.Title, flows.FormatTime(o.Now, b.camp.Location), n.Submitted, n.Total)
+	caption := fmt.Sprintf("%s\n截至 %s：已提交 %d / %d 个单位。", o.Campaign.Title, flows.FormatTime(o.Now, o.Campaign.Location), n.Submitted, n.Total)
 	if format == "xlsx" {
 		caption += "\n含三张表：汇总表（各单位数据及小计、合计）、文字材料、未报单位。"
 	} else {
@@ -106,7 +122,7 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 		caption string
 	}
 	var docs []doc
-	for _, q := range b.camp.Questions() {
+	for _, q := range b.camp().Questions() {
 		if q.Type != flows.TypeDocument && q.Type != flows.TypePhotos {
 			continue
 		}
@@ -120,7 +136,7 @@ func (b *Bot) docs(ctx context.Context, u *update) error {
 			docs = append(docs, doc{f, flows.TruncateRunes(c, 1000)})
 		}
 	}
-	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp.Location))
+	head := fmt.Sprintf("“%s”第 %d 版报告（回执编号 %s，提交时间 %s）", unit.Name, r.Version, r.Receipt, flows.FormatTime(r.SubmittedAt, b.camp().Location))
 	if returned {
 		head += "，该版本已退回修改"
 	}

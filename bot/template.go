@@ -54,7 +54,7 @@ func (b *Bot) templateUpload(ctx context.Context, u *update, f flows.File) error
 		if err != nil {
 			return flows.Result{}, err
 		}
-		up := b.camp.TemplateRefused(flows.FaultTooBig)
+		up := b.camp().TemplateRefused(flows.FaultTooBig)
 		if f.Size <= sheet.MaxTemplateSize {
 			data, err := b.download(ctx, f.ID, sheet.MaxTemplateSize)
 			switch {
@@ -62,7 +62,7 @@ func (b *Bot) templateUpload(ctx context.Context, u *update, f flows.File) error
 			case err != nil:
 				return flows.Result{}, err
 			default:
-				up = sheet.ReadTemplate(data, b.camp, unit)
+				up = sheet.ReadTemplate(data, b.camp(), unit)
 			}
 		}
 		return b.svc.HandleTemplate(ctx, u.id, ct, up, flows.Origin{Chat: u.chatID})
@@ -88,10 +88,10 @@ func (b *Bot) contactTemplate(ctx context.Context, u *update) error {
 		return b.refuse(ctx, u, err)
 	}
 	prefilled := false
-	for _, r := range b.camp.TemplateRows(&unit, d.Answers) {
+	for _, r := range b.camp().TemplateRows(&unit, d.Answers) {
 		prefilled = prefilled || r.Value != nil
 	}
-	return b.sendTemplate(ctx, u.chatID, &unit, d.Answers, b.camp.TemplateCaption(&unit, prefilled))
+	return b.sendTemplate(ctx, u.chatID, &unit, d.Answers, b.camp().TemplateCaption(&unit, prefilled))
 }
 
 // officeTemplate: /template [名称] in the office group — a unit's blank
@@ -105,7 +105,7 @@ func (b *Bot) officeTemplate(ctx context.Context, u *update) error {
 		}
 		unit = &x
 	}
-	caption := b.camp.TemplateCaption(unit, false)
+	caption := b.camp().TemplateCaption(unit, false)
 	if unit != nil {
 		caption += "\n（只能由该单位的填报联系人在与机器人的私聊中发回。）"
 	} else {
@@ -121,7 +121,7 @@ func (b *Bot) sendTemplate(ctx context.Context, chatID int64, unit *flows.Unit, 
 		return err
 	}
 	var buf bytes.Buffer
-	if err := sheet.WriteTemplate(&buf, b.camp, unit, answers, flows.FormatTime(deadline, b.camp.Location)); err != nil {
+	if err := sheet.WriteTemplate(&buf, b.camp(), unit, answers, flows.FormatTime(deadline, b.camp().Location)); err != nil {
 		return fmt.Errorf("write template: %w", err)
 	}
 	_ = b.sendDocument(ctx, chatID, flows.File{Name: sheet.TemplateFileName(unit)}, caption, buf.Bytes())

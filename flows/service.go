@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,14 +29,16 @@ const InviteTTL = 30 * 24 * time.Hour
 // round trip; the cache is only a guess, the store's revision check
 // decides (a stale cached draft gets ErrConflict and is reloaded).
 type Service struct {
-	Store    Store
-	Campaign *Campaign
-	Now      func() time.Time
+	Store Store
+	Now   func() time.Time
+
+	camp atomic.Pointer[Campaign] // the open campaign (Campaign)
 
 	mu       sync.Mutex
-	drafts   map[int64]Draft // unit id → last draft seen
+	drafts   map[draftKey]Draft // last draft seen
 	units    map[int64]cachedUnit
 	deadline cachedDeadline
+	reg      registryCache // the campaigns known to the store (registry.go)
 }
 
 // cacheTTL bounds how stale the cached deadline may be on a replica that
@@ -56,8 +59,9 @@ type cachedUnit struct {
 }
 
 type cachedDeadline struct {
-	t  time.Time
-	at time.Time
+	camp *Campaign // whose deadline
+	t    time.Time
+	at   time.Time
 }
 
 // NewService returns a service over store for campaign c.
@@ -65,8 +69,15 @@ func NewService(store Store, c *Campaign, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{Store: store, Campaign: c, Now: now, drafts: map[int64]Draft{}, units: map[int64]cachedUnit{}}
+	s := &Service{Store: store, Now: now, drafts: map[draftKey]Draft{}, units: map[int64]cachedUnit{}}
+	s.camp.Store(c)
+	return s
 }
+
+// Campaign returns the campaign open for filling. It can change while the
+// service runs (OpenCampaign, or another replica's); take it once per
+// operation.
+func (s *Service) Campaign() *Campaign { return s.camp.Load() }
 
 // maxCached bounds the draft cache and the unit cache; state lives in the
 // store. It is enough for the contacts in the middle of a form at one time
@@ -74,30 +85,45 @@ func NewService(store Store, c *Campaign, now func() time.Time) *Service {
 // heap with 10,000 drafts open (`reportbot loadtest -open 10000`).
 const maxCached = 512
 
-// Deadline returns the effective deadline: an admin's override or the
-// campaign file's. It is cached for a few seconds (a form step should cost
-// one store round trip).
+// Deadline returns the effective deadline of the open campaign (see
+// Current).
 func (s *Service) Deadline(ctx context.Context) (time.Time, error) {
-	s.mu.Lock()
-	c := s.deadline
-	s.mu.Unlock()
-	if !c.at.IsZero() && time.Since(c.at) < cacheTTL {
-		return c.t, nil
-	}
-	t, err := s.loadDeadline(ctx)
-	if err != nil {
-		return t, err
-	}
-	s.mu.Lock()
-	s.deadline = cachedDeadline{t: t, at: time.Now()}
-	s.mu.Unlock()
-	return t, nil
+	_, t, err := s.Current(ctx)
+	return t, err
 }
 
-func (s *Service) loadDeadline(ctx context.Context) (time.Time, error) {
-	v, err := s.Store.Setting(ctx, SettingDeadline)
+// Current returns the open campaign and its effective deadline: an admin's
+// override or the campaign file's. Both are cached for a few seconds (a
+// form step should cost one store round trip); when the cache runs out,
+// the registry is read again, so that a campaign another replica opened
+// takes effect here too.
+func (s *Service) Current(ctx context.Context) (*Campaign, time.Time, error) {
+	c := s.Campaign()
+	s.mu.Lock()
+	cd := s.deadline
+	s.mu.Unlock()
+	if cd.camp == c && time.Since(cd.at) < cacheTTL {
+		return c, cd.t, nil
+	}
+	c, err := s.followRegistry(ctx)
+	if err != nil {
+		return c, time.Time{}, err
+	}
+	t, err := s.DeadlineOf(ctx, c)
+	if err != nil {
+		return c, t, err
+	}
+	s.mu.Lock()
+	s.deadline = cachedDeadline{camp: c, t: t, at: time.Now()}
+	s.mu.Unlock()
+	return c, t, nil
+}
+
+// DeadlineOf returns campaign c's effective deadline, read from the store.
+func (s *Service) DeadlineOf(ctx context.Context, c *Campaign) (time.Time, error) {
+	v, err := s.Store.Setting(ctx, c.ScopedKey(SettingDeadline))
 	if errors.Is(err, ErrNotFound) {
-		return s.Campaign.Deadline, nil
+		return c.Deadline, nil
 	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("load deadline: %w", err)
@@ -106,16 +132,18 @@ func (s *Service) loadDeadline(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("parse stored deadline %q: %w", v, err)
 	}
-	return t.In(s.Campaign.Location), nil
+	return t.In(c.Location), nil
 }
 
-// SetDeadline moves the deadline and returns the previous one.
+// SetDeadline moves the open campaign's deadline and returns the previous
+// one.
 func (s *Service) SetDeadline(ctx context.Context, t time.Time) (old time.Time, err error) {
-	old, err = s.loadDeadline(ctx)
+	c := s.Campaign()
+	old, err = s.DeadlineOf(ctx, c)
 	if err != nil {
 		return old, err
 	}
-	if err := s.Store.PutSetting(ctx, SettingDeadline, t.Format(time.RFC3339)); err != nil {
+	if err := s.Store.PutSetting(ctx, c.ScopedKey(SettingDeadline), t.Format(time.RFC3339)); err != nil {
 		return old, fmt.Errorf("store deadline: %w", err)
 	}
 	s.mu.Lock()
@@ -152,18 +180,28 @@ func UpdateKey(updateID int64) string { return "upd:" + strconv.FormatInt(update
 // nothing and writes no message again. A transition computed from a stale
 // draft is recomputed.
 func (s *Service) Handle(ctx context.Context, updateID int64, ct Contact, in Input, from Origin) (Result, error) {
-	return s.handle(ctx, updateID, ct, from, func(d Draft, env Env) Result { return s.Campaign.Step(d, env, in) })
+	return s.handle(ctx, updateID, ct, from, func(c *Campaign, d Draft, env Env) Result {
+		res := c.Step(d, env, in)
+		if in.Cmd == "status" {
+			res.Replies = append(res.Replies, s.earlierReports(ctx, c, env.Unit)...)
+		}
+		return res
+	})
 }
 
 // HandleTemplate applies an uploaded template (read by sheet.ReadTemplate)
 // to the contact's unit draft as Handle applies a typed answer: one step
 // (Campaign.StepTemplate), stored with its replies in one atomic write.
 func (s *Service) HandleTemplate(ctx context.Context, updateID int64, ct Contact, up TemplateUpload, from Origin) (Result, error) {
-	return s.handle(ctx, updateID, ct, from, func(d Draft, env Env) Result { return s.Campaign.StepTemplate(d, env, up) })
+	return s.handle(ctx, updateID, ct, from, func(c *Campaign, d Draft, env Env) Result { return c.StepTemplate(d, env, up) })
 }
 
 // handle loads the unit's draft, steps it and stores the result (Handle).
-func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from Origin, step func(Draft, Env) Result) (Result, error) {
+//
+// The campaign is the one open when the input arrives: a contact in the
+// middle of a form when a new campaign opens goes on in the new one (a new
+// draft), the old draft stays with the old campaign.
+func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from Origin, step func(*Campaign, Draft, Env) Result) (Result, error) {
 	u, err := s.unit(ctx, ct.UnitID)
 	if err != nil {
 		return Result{}, err
@@ -171,34 +209,34 @@ func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from O
 	if u.Removed {
 		return Result{}, s.errUnitRemoved(u)
 	}
-	deadline, err := s.Deadline(ctx)
+	c, deadline, err := s.Current(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	env := Env{Unit: u, UserID: ct.UserID, Now: s.Now(), Deadline: deadline}
-	d, cached := s.cachedDraft(u.ID)
+	d, cached := s.cachedDraft(c.Key, u.ID)
 	for attempt := 0; ; attempt++ {
 		if !cached {
-			if d, err = s.Store.Draft(ctx, s.Campaign.Key, u.ID); err != nil {
-				return Result{}, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
+			if d, err = s.loadDraft(ctx, c, u.ID); err != nil {
+				return Result{}, err
 			}
 		}
-		res := step(d, env)
+		res := step(c, d, env)
 		res.Outbox = PlanReplies(from.Chat, from.Pressed, res.Replies, env.Now)
 		if res.Report != nil {
-			res.Outbox = append(res.Outbox, s.Campaign.SubmissionPost(u, *res.Report)...)
+			res.Outbox = append(res.Outbox, c.SubmissionPost(u, *res.Report)...)
 		}
 		if !res.Changed {
-			s.remember(d)
+			s.remember(c.Key, d)
 			return s.commitView(ctx, updateID, res)
 		}
 		err = s.Store.Apply(ctx, Transition{
-			Campaign: s.Campaign.Key, UnitID: u.ID, UpdateID: updateID, UserID: ct.UserID,
+			Campaign: c.Key, UnitID: u.ID, UpdateID: updateID, UserID: ct.UserID,
 			FromRev: d.Rev, Draft: res.Draft, Report: res.Report, Outbox: res.Outbox,
 		})
 		switch {
 		case err == nil:
-			s.remember(res.Draft)
+			s.remember(c.Key, res.Draft)
 			return res, nil
 		case errors.Is(err, ErrConflict) && attempt < 5:
 			cached = false // someone else moved the draft: reload and recompute
@@ -206,16 +244,33 @@ func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from O
 		case errors.Is(err, ErrDuplicate):
 			// Already applied (a redelivery, or a retried write that did
 			// land): its messages were written with it.
-			s.forget(u.ID)
+			s.forget(c.Key, u.ID)
 			return Result{Draft: d}, nil
 		case errors.Is(err, ErrNotContact):
-			s.forget(u.ID)
-			return Result{}, &UserError{Msg: "您已不再是“" + u.Name + "”的填报联系人（单位已交接给其他同事）。如有疑问，请联系" + s.Campaign.Office + "。"}
+			s.forget(c.Key, u.ID)
+			return Result{}, &UserError{Msg: "您已不再是“" + u.Name + "”的填报联系人（单位已交接给其他同事）。如有疑问，请联系" + c.Office + "。"}
 		default:
-			s.forget(u.ID)
+			s.forget(c.Key, u.ID)
 			return Result{}, fmt.Errorf("apply step of unit %d: %w", u.ID, err)
 		}
 	}
+}
+
+// loadDraft reads the unit's draft in campaign c. A draft not started yet
+// in a campaign that names its previous one gets the unit's figures there
+// (Draft.Prev), once: they are stored with the draft's first step.
+func (s *Service) loadDraft(ctx context.Context, c *Campaign, unitID int64) (Draft, error) {
+	d, err := s.Store.Draft(ctx, c.Key, unitID)
+	if err != nil {
+		return d, fmt.Errorf("load draft of unit %d: %w", unitID, err)
+	}
+	if d.Rev != 0 || d.Prev != nil || c.Previous == "" {
+		return d, nil
+	}
+	if d.Prev, err = s.previousFigures(ctx, c, unitID); err != nil {
+		return d, err
+	}
+	return d, nil
 }
 
 // commitView writes the replies of a step that changed nothing (a
@@ -260,8 +315,9 @@ func (s *Service) Commit(ctx context.Context, updateID int64, msgs []Outgoing) (
 // Apply stores a transition computed elsewhere (e.g. an office return)
 // from the unit's current draft, retrying on conflicts.
 func (s *Service) Apply(ctx context.Context, unitID, updateID int64, change func(Draft) (Draft, *Report, error)) (Draft, error) {
+	c := s.Campaign()
 	for attempt := 0; ; attempt++ {
-		d, err := s.Store.Draft(ctx, s.Campaign.Key, unitID)
+		d, err := s.Store.Draft(ctx, c.Key, unitID)
 		if err != nil {
 			return Draft{}, fmt.Errorf("load draft of unit %d: %w", unitID, err)
 		}
@@ -271,11 +327,11 @@ func (s *Service) Apply(ctx context.Context, unitID, updateID int64, change func
 		}
 		nd.Rev = d.Rev + 1
 		nd.UpdatedAt = s.Now()
-		err = s.Store.Apply(ctx, Transition{Campaign: s.Campaign.Key, UnitID: unitID, UpdateID: updateID, FromRev: d.Rev, Draft: nd, Report: rep})
+		err = s.Store.Apply(ctx, Transition{Campaign: c.Key, UnitID: unitID, UpdateID: updateID, FromRev: d.Rev, Draft: nd, Report: rep})
 		if errors.Is(err, ErrConflict) && attempt < 5 {
 			continue
 		}
-		s.forget(unitID)
+		s.forget(c.Key, unitID)
 		if err != nil {
 			return d, fmt.Errorf("apply change to unit %d: %w", unitID, err)
 		}
@@ -287,7 +343,11 @@ func (s *Service) Apply(ctx context.Context, unitID, updateID int64, change func
 func (s *Service) ForgetUnit(id int64) {
 	s.mu.Lock()
 	delete(s.units, id)
-	delete(s.drafts, id)
+	for k := range s.drafts {
+		if k.unit == id {
+			delete(s.drafts, k)
+		}
+	}
 	s.mu.Unlock()
 }
 
@@ -311,25 +371,31 @@ func (s *Service) unit(ctx context.Context, id int64) (Unit, error) {
 	return u, nil
 }
 
-func (s *Service) cachedDraft(unitID int64) (Draft, bool) {
+// draftKey names a cached draft: a unit's in a campaign (its store key).
+type draftKey struct {
+	camp string
+	unit int64
+}
+
+func (s *Service) cachedDraft(camp string, unitID int64) (Draft, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.drafts[unitID]
+	d, ok := s.drafts[draftKey{camp, unitID}]
 	return d, ok
 }
 
-func (s *Service) remember(d Draft) {
+func (s *Service) remember(camp string, d Draft) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.drafts) >= maxCached {
 		clear(s.drafts) // crude but bounded; the store holds the truth
 	}
-	s.drafts[d.UnitID] = d
+	s.drafts[draftKey{camp, d.UnitID}] = d
 }
 
-func (s *Service) forget(unitID int64) {
+func (s *Service) forget(camp string, unitID int64) {
 	s.mu.Lock()
-	delete(s.drafts, unitID)
+	delete(s.drafts, draftKey{camp, unitID})
 	s.mu.Unlock()
 }
 

@@ -84,7 +84,7 @@ func (s *Service) bindRefusal(ctx context.Context, userID int64, err error) erro
 	case errors.Is(err, ErrInviteRevoked):
 		msg = "此邀请链接已被市双拥办作废，不能再使用。如需绑定，请联系市双拥办获取新的邀请链接。"
 	case errors.Is(err, ErrUnitRemoved):
-		msg = "该单位已不在本次填报名单中，邀请链接不能再使用。如有疑问，请联系" + s.Campaign.Office + "。"
+		msg = "该单位已不在本次填报名单中，邀请链接不能再使用。如有疑问，请联系" + s.Campaign().Office + "。"
 	case errors.Is(err, ErrAlreadyBound):
 		cur, _ := s.Store.Contact(ctx, userID)
 		name := "其他单位"

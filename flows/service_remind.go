@@ -32,7 +32,7 @@ func (s *Service) UnitsToRemind(ctx context.Context) ([]Unit, map[int64]Draft, e
 // RemindersOff reports whether the office stopped the reminders after the
 // deadline (/reminders off).
 func (s *Service) RemindersOff(ctx context.Context) (bool, error) {
-	v, err := s.Store.Setting(ctx, SettingReminders)
+	v, err := s.Store.Setting(ctx, s.Campaign().ScopedKey(SettingReminders))
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -49,7 +49,7 @@ func (s *Service) SetRemindersOff(ctx context.Context, off bool) error {
 	if off {
 		value = "off"
 	}
-	if err := s.Store.PutSetting(ctx, SettingReminders, value); err != nil {
+	if err := s.Store.PutSetting(ctx, s.Campaign().ScopedKey(SettingReminders), value); err != nil {
 		return fmt.Errorf("store reminders setting: %w", err)
 	}
 	return nil

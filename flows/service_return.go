@@ -88,7 +88,7 @@ func (s *Service) ReturnReport(ctx context.Context, updateID int64, unit Unit, w
 	if err != nil {
 		return Returned{}, err
 	}
-	o, err := s.Campaign.CheckReturn(unit, d, words)
+	o, err := s.Campaign().CheckReturn(unit, d, words)
 	if err != nil {
 		return Returned{}, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) ReturnReport(ctx context.Context, updateID int64, unit Unit, w
 	}
 	r := Returned{Draft: nd, Order: o}
 	if o.Question != nil {
-		r.Flagged = s.Campaign.QuestionLabel(unit, nd, o.Question)
+		r.Flagged = s.Campaign().QuestionLabel(unit, nd, o.Question)
 	}
 	if r.Contacts, err = s.Contacts(ctx, unit.ID); err != nil {
 		return Returned{}, err
@@ -114,7 +114,7 @@ func (s *Service) applyReturn(ctx context.Context, updateID int64, unit Unit, o 
 		qid = o.Question.ID
 	}
 	nd, err := s.Apply(ctx, unit.ID, updateID, func(d Draft) (Draft, *Report, error) {
-		nd, err := s.Campaign.Return(d, o.Reason, qid, by, now)
+		nd, err := s.Campaign().Return(d, o.Reason, qid, by, now)
 		return nd, nil, err
 	})
 	switch {

@@ -150,14 +150,14 @@ func TestBindRefusals(t *testing.T) {
 		{strings.Repeat("x", 22), 603, "邀请链接无效或不存在。"},
 		{used, 603, "此邀请链接已被使用过，每个链接只能绑定一次。"},
 		{revoked, 603, "此邀请链接已被市双拥办作废，不能再使用。"},
-		{removed, 603, "该单位已不在本次填报名单中，邀请链接不能再使用。如有疑问，请联系" + s.Campaign.Office + "。"},
+		{removed, 603, "该单位已不在本次填报名单中，邀请链接不能再使用。如有疑问，请联系" + s.Campaign().Office + "。"},
 		{fresh, 601, "您已是“市卫健委”的填报联系人，一个账号只能绑定一个单位。"},
 	}
 	for _, tt := range tests {
 		_, _, err := s.Bind(ctx, tt.token, flows.Contact{UserID: tt.user})
 		wantRefusal(t, "Bind", err, tt.refused)
 	}
-	later := flows.NewService(s.Store, s.Campaign, func() time.Time { return s.Now().Add(flows.InviteTTL + time.Hour) })
+	later := flows.NewService(s.Store, s.Campaign(), func() time.Time { return s.Now().Add(flows.InviteTTL + time.Hour) })
 	_, _, err := later.Bind(ctx, fresh, flows.Contact{UserID: 604})
 	wantRefusal(t, "Bind after the invite expired", err, "此邀请链接已过期（有效期 30 天）。")
 }

@@ -32,7 +32,7 @@ func (s *Service) LoadUnit(ctx context.Context, id int64) (Unit, error) {
 // Draft reads a unit's draft from the store (a unit never started has a
 // zero Draft).
 func (s *Service) Draft(ctx context.Context, unitID int64) (Draft, error) {
-	d, err := s.Store.Draft(ctx, s.Campaign.Key, unitID)
+	d, err := s.Store.Draft(ctx, s.Campaign().Key, unitID)
 	if err != nil {
 		return d, fmt.Errorf("load draft of unit %d: %w", unitID, err)
 	}
@@ -50,7 +50,7 @@ func (s *Service) UnitDraft(ctx context.Context, u Unit) (Draft, error) {
 
 // errUnitRemoved tells a contact that their unit left the campaign.
 func (s *Service) errUnitRemoved(u Unit) error {
-	return &UserError{Msg: "“" + u.Name + "”已从本次填报名单中移除，无需再填报。如有疑问，请联系" + s.Campaign.Office + "。"}
+	return &UserError{Msg: "“" + u.Name + "”已从本次填报名单中移除，无需再填报。如有疑问，请联系" + s.Campaign().Office + "。"}
 }
 
 // errNoSuchUnit tells an admin that no unit has the exact name.
@@ -64,9 +64,9 @@ var errUnitGone = &UserError{Msg: "找不到这个单位，可能已被删除。
 // AddUnit adds a unit named name (normalised and checked) of the category
 // named catName (a name or an alias) and returns it with its category.
 func (s *Service) AddUnit(ctx context.Context, name, catName string) (Unit, Category, error) {
-	cat, ok := s.Campaign.CategoryByName(catName)
+	cat, ok := s.Campaign().CategoryByName(catName)
 	if !ok {
-		return Unit{}, cat, &UserError{Msg: "类别“" + catName + "”不存在，单位未添加。\n类别可选：" + s.Campaign.CategoryNames()}
+		return Unit{}, cat, &UserError{Msg: "类别“" + catName + "”不存在，单位未添加。\n类别可选：" + s.Campaign().CategoryNames()}
 	}
 	name, err := NormalizeName(name)
 	if ue := (*UserError)(nil); errors.As(err, &ue) {
@@ -102,7 +102,7 @@ func (s *Service) ImportUnits(ctx context.Context, data []byte) (UnitsImported, 
 	if err != nil {
 		return UnitsImported{}, err
 	}
-	imp, probs := ParseUnitsCSV(data, s.Campaign, existing)
+	imp, probs := ParseUnitsCSV(data, s.Campaign(), existing)
 	if len(probs) > 0 {
 		return UnitsImported{Problems: probs}, nil
 	}
@@ -191,7 +191,7 @@ func (s *Service) FindUnit(ctx context.Context, name string) (Unit, error) {
 
 // DraftsByUnit returns the drafts of all units that have one, by unit id.
 func (s *Service) DraftsByUnit(ctx context.Context) (map[int64]Draft, error) {
-	ds, err := s.Store.Drafts(ctx, s.Campaign.Key)
+	ds, err := s.Store.Drafts(ctx, s.Campaign().Key)
 	if err != nil {
 		return nil, fmt.Errorf("list drafts: %w", err)
 	}

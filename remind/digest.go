@@ -62,12 +62,12 @@ func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult,
 	if err != nil {
 		return DigestResult{}, err
 	}
-	dg, ok := s.camp.DueDigest(deadline, now)
+	dg, ok := s.camp().DueDigest(deadline, now)
 	if !ok {
 		return DigestResult{}, nil
 	}
 	res := DigestResult{Digest: dg}
-	last, err := s.lastFire(ctx, settingLastDigest)
+	last, err := s.lastFire(ctx, s.scoped(settingLastDigest))
 	if err != nil {
 		return res, err
 	}
@@ -81,7 +81,7 @@ func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult,
 	}
 	if group == 0 {
 		res.Skip = "no office group"
-		return res, s.putLastFire(ctx, settingLastDigest, dg.At)
+		return res, s.putLastFire(ctx, s.scoped(settingLastDigest), dg.At)
 	}
 	return s.postDigestOnce(ctx, res, deadline, now)
 }
@@ -90,7 +90,7 @@ func (s *Scheduler) RunDigest(ctx context.Context, now time.Time) (DigestResult,
 // holds it, and records the fire.
 func (s *Scheduler) postDigestOnce(ctx context.Context, res DigestResult, deadline, now time.Time) (DigestResult, error) {
 	dg := res.Digest
-	lockKey := "digest:" + dg.Key()
+	lockKey := s.scoped("digest:" + dg.Key())
 	token := newToken()
 	ok, err := s.store.Lock(ctx, lockKey, token, s.lease.digest)
 	if err != nil {
@@ -117,12 +117,12 @@ func (s *Scheduler) postDigestOnce(ctx context.Context, res DigestResult, deadli
 		s.log.Warn("mark digest done", "digest", dg.Key(), "err", lerr)
 	}
 	res.Posted = err == nil
-	return res, s.putLastFire(ctx, settingLastDigest, dg.At)
+	return res, s.putLastFire(ctx, s.scoped(settingLastDigest), dg.At)
 }
 
 // postDigest renders a digest from the store's current state and posts it.
 func (s *Scheduler) postDigest(ctx context.Context, dg flows.Digest, deadline, now time.Time) error {
-	o, err := flows.LoadOverview(ctx, s.store, s.camp, deadline, now)
+	o, err := flows.LoadOverview(ctx, s.store, s.camp(), deadline, now)
 	if err != nil {
 		return fmt.Errorf("digest %s: %w", dg.Key(), err)
 	}
@@ -149,7 +149,7 @@ func (s *Scheduler) DigestNow(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	since, err := s.lastFire(ctx, settingLastDigest)
+	since, err := s.lastFire(ctx, s.scoped(settingLastDigest))
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (s *Scheduler) recoverAs(where string) {
 
 // roundPanicked reports whether a run of the round panicked (the mark).
 func (s *Scheduler) roundPanicked(ctx context.Context, r flows.Round) (bool, error) {
-	_, err := s.store.Setting(ctx, settingPanicked+r.Key())
+	_, err := s.store.Setting(ctx, s.scoped(settingPanicked+r.Key()))
 	switch {
 	case errors.Is(err, flows.ErrNotFound):
 		return false, nil
@@ -46,7 +46,7 @@ func (s *Scheduler) roundPanicked(ctx context.Context, r flows.Round) (bool, err
 func (s *Scheduler) putPanicked(ctx context.Context, r flows.Round) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return s.store.PutSetting(ctx, settingPanicked+r.Key(), s.now().Format(time.RFC3339))
+	return s.store.PutSetting(ctx, s.scoped(settingPanicked+r.Key()), s.now().Format(time.RFC3339))
 }
 
 // markPanicked marks a round whose run panicked as a whole, and keeps its

@@ -19,12 +19,12 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (flows.Roun
 	if err != nil {
 		return flows.RoundResult{}, err
 	}
-	r, ok := s.camp.DueRound(deadline, now)
+	r, ok := s.camp().DueRound(deadline, now)
 	if !ok {
 		return flows.RoundResult{}, nil
 	}
 	res := flows.RoundResult{Round: r}
-	last, err := s.lastFire(ctx, settingLastReminders)
+	last, err := s.lastFire(ctx, s.scoped(settingLastReminders))
 	if err != nil {
 		return res, err
 	}
@@ -50,7 +50,7 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (flows.Roun
 	}
 	// A round that panicked is recorded as fired too: the ticks of the
 	// day and a catch-up do not run into the same panic again.
-	return res, s.putLastFire(ctx, settingLastReminders, r.At)
+	return res, s.putLastFire(ctx, s.scoped(settingLastReminders), r.At)
 }
 
 // RunRound runs one reminder round to its end (or resumes it): every
@@ -61,7 +61,7 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (flows.Roun
 // a run of the round panicked (see the package documentation: panics).
 func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.Time) (res flows.RoundResult, err error) {
 	res = flows.RoundResult{Round: r}
-	lockKey := "remind:" + r.Key()
+	lockKey := s.scoped("remind:" + r.Key())
 	if marked, err := s.roundPanicked(ctx, r); err != nil || marked {
 		if marked {
 			res.Skip = "panicked"
@@ -216,7 +216,7 @@ func tally(res *flows.RoundResult, out unitOutcome, sent int) {
 // reportRound posts the round's line to the office group; a round in
 // which units panicked is marked, and the line says so.
 func (s *Scheduler) reportRound(ctx context.Context, r flows.Round, res flows.RoundResult) {
-	text := s.camp.RoundReportText(r, res.Tally)
+	text := s.camp().RoundReportText(r, res.Tally)
 	if res.Panics > 0 {
 		if err := s.putPanicked(ctx, r); err != nil {
 			s.log.Warn("mark round panicked", "round", r.Key(), "err", err)
@@ -246,7 +246,7 @@ func (s *Scheduler) remindUnitSafely(ctx context.Context, l *roundLock, r flows.
 // unit that has not submitted at this moment. It returns an error only
 // when the store fails; send failures are outcomes.
 func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit, deadline time.Time, token string, releaseFailed *atomic.Bool) (unitOutcome, int, error) {
-	d, err := s.store.Draft(ctx, s.camp.Key, u.ID)
+	d, err := s.store.Draft(ctx, s.camp().Key, u.ID)
 	if err != nil {
 		return 0, 0, fmt.Errorf("load draft of unit %d: %w", u.ID, err)
 	}
@@ -260,7 +260,7 @@ func (s *Scheduler) remindUnit(ctx context.Context, r flows.Round, u flows.Unit,
 	if len(cts) == 0 {
 		return unitNoContact, 0, nil
 	}
-	reply := s.camp.ReminderText(u, d, r, deadline)
+	reply := s.camp().ReminderText(u, d, r, deadline)
 	reached, failed, sent := 0, 0, 0
 	for _, ct := range cts {
 		if ct.Unreachable {
@@ -303,7 +303,7 @@ const (
 // marker, send, mark it sent (or release the claim if the send failed).
 // It returns an error only when the store fails or ctx ends.
 func (s *Scheduler) remindContact(ctx context.Context, r flows.Round, u flows.Unit, ct flows.Contact, reply flows.Reply, token string, releaseFailed *atomic.Bool) (contactOutcome, error) {
-	marker := fmt.Sprintf("remind:%s:%d:%d", r.Key(), u.ID, ct.UserID)
+	marker := s.scoped(fmt.Sprintf("remind:%s:%d:%d", r.Key(), u.ID, ct.UserID))
 	ok, err := s.store.Lock(ctx, marker, token, s.lease.unit)
 	if err != nil {
 		return 0, fmt.Errorf("claim reminder %s: %w", marker, err)

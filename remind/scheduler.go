@@ -33,7 +33,6 @@ type Options struct {
 type Scheduler struct {
 	svc        *flows.Service
 	store      flows.Store
-	camp       *flows.Campaign
 	notify     Notifier
 	log        *slog.Logger
 	now        func() time.Time
@@ -73,7 +72,6 @@ func New(svc *flows.Service, n Notifier, logger *slog.Logger, opts Options) *Sch
 	return &Scheduler{
 		svc:        svc,
 		store:      svc.Store,
-		camp:       svc.Campaign,
 		notify:     n,
 		log:        logger.With("component", "scheduler"),
 		now:        opts.Now,
@@ -124,7 +122,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		catchUp.Wait()
 		close(s.caughtUp)
 	})
-	s.log.Info("scheduler started", "zone", s.camp.Location.String(), "remind_at", s.camp.Schedule.RemindAt, "digest_at", s.camp.Schedule.DigestAt)
+	s.log.Info("scheduler started", "zone", s.camp().Location.String(), "remind_at", s.camp().Schedule.RemindAt, "digest_at", s.camp().Schedule.DigestAt)
 	return nil
 }
 
@@ -216,3 +214,12 @@ func (s *Scheduler) tick(job string, run func(context.Context, time.Time) (strin
 		s.log.Info("job ran", "job", job, "result", what, "duration", time.Since(start))
 	}
 }
+
+// camp is the campaign open for filling, read at each use: a round or a
+// digest works on the campaign open when it runs.
+func (s *Scheduler) camp() *flows.Campaign { return s.svc.Campaign() }
+
+// scoped is the name of a setting, lock or marker of the open campaign
+// (flows.Campaign.ScopedKey: the store's first campaign keeps the names
+// it had before campaigns existed).
+func (s *Scheduler) scoped(name string) string { return s.camp().ScopedKey(name) }

@@ -152,6 +152,32 @@ func loadCampaign(cfg config) (*flows.Campaign, error) {
 	return flows.LoadCampaign(cfg.CampaignFile)
 }
 
+// startCampaign settles the open campaign of the store (see
+// flows.Service.StartCampaign): the campaign file camp (CAMPAIGN_FILE or
+// the embedded default) is the store's first campaign, the open one as
+// before, or, when its id is new, opened now and the previous one closed.
+func startCampaign(ctx context.Context, cfg config, svc *flows.Service, camp *flows.Campaign, logger *slog.Logger) error {
+	data := flows.DefaultCampaignYAML()
+	if cfg.CampaignFile != "" {
+		var err error
+		if data, err = os.ReadFile(cfg.CampaignFile); err != nil {
+			return fmt.Errorf("read CAMPAIGN_FILE: %w", err)
+		}
+	}
+	action, err := svc.StartCampaign(ctx, camp, data)
+	if err != nil {
+		return fmt.Errorf("open campaign %s (CAMPAIGN_FILE): %w", camp.ID, err)
+	}
+	open := svc.Campaign()
+	switch action {
+	case flows.StartOpened:
+		logger.Info("new campaign opened from the campaign file; the previous one is closed for filling", "campaign", open.ID)
+	case flows.StartKept:
+		logger.Warn("the campaign file names a closed campaign; the open campaign stays open", "file_campaign", camp.ID, "campaign", open.ID)
+	}
+	return nil
+}
+
 // prepare reads the configuration (printing every problem), builds the
 // logger and loads the campaign: what every command that runs the bot
 // needs first.
@@ -192,6 +218,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	metrics := newMetrics()
 	svc := flows.NewService(store, camp, now)
+	if err := startCampaign(ctx, cfg, svc, camp, logger); err != nil {
+		return err
+	}
+	camp = svc.Campaign()
 	sched := newScheduler(svc, logger, now, metrics)
 	b, err := setUpBot(ctx, cfg, svc, logger, metrics, sched)
 	if err != nil {
@@ -200,7 +230,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(store, b))
-	mux.Handle("GET /metrics", metrics.handler(store))
+	mux.Handle("GET /metrics", metrics.handler(svc))
 	if cfg.WebhookURL != "" {
 		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
 	}

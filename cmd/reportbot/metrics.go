@@ -83,9 +83,10 @@ func (m *metrics) panicHook(where string) { m.panics.WithLabelValues(where).Inc(
 // moment), and a scrape every 15 s must not do that each time.
 const openDraftsEvery = time.Minute
 
-// handler serves /metrics; open drafts are counted from the store at most
-// once a minute.
-func (m *metrics) handler(store flows.Store) http.Handler {
+// handler serves /metrics; open drafts (of the open campaign) are counted
+// from the store at most once a minute.
+func (m *metrics) handler(svc *flows.Service) http.Handler {
+	store := svc.Store
 	var (
 		mu   sync.Mutex
 		last time.Time
@@ -101,7 +102,7 @@ func (m *metrics) handler(store flows.Store) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		ds, err := store.Drafts(ctx, "")
+		ds, err := store.Drafts(ctx, svc.Campaign().Key)
 		if err != nil {
 			return -1
 		}

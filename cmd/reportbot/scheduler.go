@@ -60,7 +60,7 @@ func (s *scheduler) Start(ctx context.Context) {
 		return
 	}
 	logger := cronLogger{s.log.With("component", "scheduler")}
-	c := cron.New(cron.WithLocation(s.svc.Campaign.Location), cron.WithLogger(logger))
+	c := cron.New(cron.WithLocation(s.svc.Campaign().Location), cron.WithLogger(logger))
 	chain := cron.NewChain(cron.Recover(logger))
 	for _, job := range remind.Jobs() {
 		if _, err := c.AddJob("* * * * *", chain.Then(cron.FuncJob(func() { s.s.Tick(job) }))); err != nil {
@@ -134,6 +134,9 @@ func runJob(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer store.Close()
 	svc := flows.NewService(store, camp, func() time.Time { return now })
+	if err := startCampaign(ctx, cfg, svc, camp, logger); err != nil {
+		return err
+	}
 	var s *remind.Scheduler
 	b, err := bot.New(ctx, bot.Config{Token: cfg.Token, APIURL: cfg.APIURL, AdminIDs: cfg.AdminIDs, Limits: cfg.Limits, Scheduler: func(n bot.Notifier) bot.Scheduler {
 		s = remind.New(svc, n, logger, remind.Options{Now: svc.Now})

@@ -44,16 +44,17 @@ import (
 
 // Server is the running demo.
 type Server struct {
-	tg      *telegramtest.Server
-	bot     *bot.Bot
-	svc     *flows.Service
-	camp    *flows.Campaign
-	clock   *Clock
-	log     *slog.Logger
-	life    context.Context // ends when the demo stops
-	hub     *hub
-	url     string
-	dataDir string
+	tg       *telegramtest.Server
+	bot      *bot.Bot
+	svc      *flows.Service
+	camp     *flows.Campaign
+	openYAML []byte // the demo campaign's file, opened by the seed
+	clock    *Clock
+	log      *slog.Logger
+	life     context.Context // ends when the demo stops
+	hub      *hub
+	url      string
+	dataDir  string
 
 	trip sync.Mutex // one time machine trip at a time
 
@@ -122,7 +123,7 @@ func (d *Server) describe(ctx context.Context, p person) person {
 	if err != nil {
 		return p
 	}
-	dr, err := st.Draft(ctx, "", u.ID)
+	dr, err := st.Draft(ctx, d.camp.Key, u.ID)
 	if err != nil {
 		return p
 	}
@@ -225,7 +226,7 @@ func (d *Server) people(ctx context.Context) (people, error) {
 	if err != nil {
 		return out, err
 	}
-	drafts, err := st.Drafts(ctx, "")
+	drafts, err := st.Drafts(ctx, d.camp.Key)
 	if err != nil {
 		return out, err
 	}

@@ -147,7 +147,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 	if start.IsZero() {
 		start = time.Now()
 	}
-	camp, campFile, err := writeCampaign(dir, start)
+	camp, openYAML, campFile, err := writeCampaign(dir, start)
 	if err != nil {
 		return err
 	}
@@ -173,16 +173,17 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
 	defer endLife()
 	d := &Server{
-		tg:      tg,
-		bot:     b,
-		svc:     b.Service(),
-		camp:    camp,
-		clock:   clock,
-		log:     logger,
-		life:    life,
-		dataDir: dir,
-		known:   map[int64]telegramtest.User{},
-		hub:     newHub(),
+		tg:       tg,
+		bot:      b,
+		svc:      b.Service(),
+		camp:     camp,
+		openYAML: openYAML,
+		clock:    clock,
+		log:      logger,
+		life:     life,
+		dataDir:  dir,
+		known:    map[int64]telegramtest.User{},
+		hub:      newHub(),
 	}
 	if err := d.seed(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -190,6 +191,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 		}
 		return fmt.Errorf("demo: seed: %w", err)
 	}
+	d.camp = d.svc.Campaign() // the demo campaign, opened by the seed (or before, in a kept DATA_DIR)
 	return d.servePage(ctx, ln, br.done, endLife, temp, cfg.Ready, stdout)
 }
 
@@ -209,18 +211,29 @@ func openDataDir(dir string) (string, bool, error) {
 	return dir, false, nil
 }
 
-// writeCampaign writes the demo campaign for a start at start into dir and
-// returns it and its file.
-func writeCampaign(dir string, start time.Time) (*flows.Campaign, string, error) {
+// writeCampaign makes the demo campaign for a start at start, which
+// compares with last year's, and writes last year's campaign into dir: the
+// bot starts with it (CAMPAIGN_FILE), the seed opens the demo campaign
+// (seedEarlier). It returns the demo campaign, its file and the file the
+// bot starts with.
+func writeCampaign(dir string, start time.Time) (*flows.Campaign, []byte, string, error) {
 	campYAML, camp, err := campaign(start)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	campFile := filepath.Join(dir, "demo-campaign.yaml")
-	if err := os.WriteFile(campFile, campYAML, 0o600); err != nil {
-		return nil, "", fmt.Errorf("demo: write the campaign: %w", err)
+	earlier, _, err := earlierCampaign(campYAML, camp.Deadline)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	return camp, campFile, nil
+	openYAML := withPrevious(campYAML)
+	if camp, err = flows.ParseCampaign(openYAML); err != nil {
+		return nil, nil, "", fmt.Errorf("demo: campaign: %w", err)
+	}
+	campFile := filepath.Join(dir, "demo-campaign-last-year.yaml")
+	if err := os.WriteFile(campFile, earlier, 0o600); err != nil {
+		return nil, nil, "", fmt.Errorf("demo: write the campaign: %w", err)
+	}
+	return camp, openYAML, campFile, nil
 }
 
 // startTelegram starts the fake Bot API on the demo clock, with a fresh

@@ -108,6 +108,9 @@ func (d *Server) seed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list units: %w", err)
 	}
+	if err := d.seedEarlier(ctx, units, d.openYAML); err != nil {
+		return err
+	}
 	byName := map[string]flows.Unit{}
 	for _, u := range units {
 		byName[u.Name] = u
@@ -195,7 +198,7 @@ func (d *Server) fill(ctx context.Context, u flows.Unit, c telegramtest.User, up
 	}
 	stuck := 0
 	for range 200 {
-		dr, err := st.Draft(ctx, "", u.ID)
+		dr, err := st.Draft(ctx, d.camp.Key, u.ID)
 		if err != nil {
 			return fmt.Errorf("draft of unit %d: %w", u.ID, err)
 		}
@@ -213,7 +216,7 @@ func (d *Server) fill(ctx context.Context, u flows.Unit, c telegramtest.User, up
 		if err != nil {
 			return fmt.Errorf("fill in the report of %s: %w", u.Name, err)
 		}
-		after, err := st.Draft(ctx, "", u.ID)
+		after, err := st.Draft(ctx, d.camp.Key, u.ID)
 		if err != nil {
 			return fmt.Errorf("draft of unit %d: %w", u.ID, err)
 		}
@@ -239,7 +242,7 @@ func (d *Server) answer(ctx context.Context, c telegramtest.User, u flows.Unit, 
 	h := nameHash(u.Name + "/" + q.ID)
 	switch q.Type {
 	case flows.TypeInteger:
-		v := int64(h % 12)
+		v := demoFigure(u, q)
 		if q.MaxOf != "" {
 			v = min(v, dr.Answers[q.MaxOf].Num)
 		}
@@ -254,7 +257,7 @@ func (d *Server) answer(ctx context.Context, c telegramtest.User, u flows.Unit, 
 		}
 		return send(strconv.FormatInt(v, 10))
 	case flows.TypeMoney:
-		v := int64(h%900) + 50 // hundredths of 万元
+		v := demoFigure(u, q) // hundredths of 万元
 		if plain {
 			v = 0
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -23,7 +24,11 @@ import (
 // demo does not reach (the HTTP server, metrics, the lease);
 // cmd/reportbot's TestDemoCommand runs the demo with serve itself.
 func serveForTest(ctx context.Context, getenv func(string) string, _, stderr io.Writer, hooks Hooks) error {
-	camp, err := flows.LoadCampaign(getenv("CAMPAIGN_FILE"))
+	data, err := os.ReadFile(getenv("CAMPAIGN_FILE"))
+	if err != nil {
+		return err
+	}
+	camp, err := flows.ParseCampaign(data)
 	if err != nil {
 		return err
 	}
@@ -40,6 +45,9 @@ func serveForTest(ctx context.Context, getenv func(string) string, _, stderr io.
 	limits.Global, limits.PerChat, limits.PerGroupMinute = 0, 0, 0 // SEND_RATE_*=0
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := flows.NewService(store, camp, hooks.Now)
+	if _, err := svc.StartCampaign(ctx, camp, data); err != nil {
+		return err
+	}
 	var sched *remind.Scheduler
 	b, err := bot.New(ctx, bot.Config{
 		Token:       getenv("TELEGRAM_BOT_TOKEN"),
