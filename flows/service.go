@@ -224,7 +224,7 @@ func (s *Service) handle(ctx context.Context, updateID int64, ct Contact, from O
 		res := step(c, d, env)
 		res.Outbox = PlanReplies(from.Chat, from.Pressed, res.Replies, env.Now)
 		if res.Report != nil {
-			res.Outbox = append(res.Outbox, c.SubmissionPost(u, *res.Report)...)
+			res.Outbox = append(res.Outbox, c.SubmissionPostBeside(u, *res.Report, res.Draft.Prev)...)
 		}
 		if !res.Changed {
 			s.remember(c.Key, d)
