@@ -171,6 +171,22 @@ func TestInBrowser(t *testing.T) {
 	if !found {
 		t.Errorf("the export (sheets %v) does not list 离石区双拥工作领导小组", f.GetSheetList())
 	}
+	// Last year beside this year: the demo's campaign names last year's,
+	// so the export compares (上年, 增减%, 与上年对比) and /summary too.
+	header := ""
+	if rows, err := f.GetRows("汇总表"); err == nil {
+		for _, row := range rows[:min(len(rows), 6)] {
+			header += strings.Join(row, "|")
+		}
+	}
+	if !strings.Contains(header, "上年") || !strings.Contains(header, "增减%") {
+		t.Errorf("the export's 汇总表 has no 上年/增减%% columns: %q", header)
+	}
+	if idx, err := f.GetSheetIndex("与上年对比"); err != nil || idx < 0 {
+		t.Errorf("the export has no sheet 与上年对比 (sheets %v)", f.GetSheetList())
+	}
+	b.send(officeTab, "/summary")
+	b.waitText(officeTab, ".msg.bot", "上年同单位")
 
 	// Both tabs, in front, once the page has caught up: the contact's
 	// header and the people list show the unit as submitted.
