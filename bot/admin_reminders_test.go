@@ -2,9 +2,7 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,84 +28,18 @@ type schedUnit struct {
 	users []telegramtest.User
 }
 
-// addDirect adds a unit with n bound contacts.
+// addDirect adds a unit with n bound contacts (flowstest.AddUnit), known
+// to the fake Bot API.
 func addDirect(t testing.TB, st flows.Store, tg *telegramtest.Server, name, category string, n int, now time.Time) schedUnit {
 	t.Helper()
-	ctx := context.Background()
-	u, err := st.AddUnit(ctx, flows.Unit{Name: name, Category: category, Created: now})
-	if err != nil {
-		t.Fatalf("AddUnit(%s): %v", name, err)
-	}
+	u, cts := flowstest.AddUnit(t, st, name, category, n, now)
 	su := schedUnit{Unit: u}
-	for i := range n {
-		usr := telegramtest.User{ID: 500000 + u.ID*10 + int64(i), FirstName: fmt.Sprintf("联系人%d-%d", u.ID, i+1)}
+	for _, ct := range cts {
+		usr := telegramtest.User{ID: ct.ID, FirstName: ct.Name}
 		tg.AddUser(usr)
-		_, inv, err := flows.NewInvite(u.ID, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.PutInvite(ctx, inv); err != nil {
-			t.Fatalf("PutInvite: %v", err)
-		}
-		if _, err := st.Bind(ctx, inv.Hash, flows.Contact{UserID: usr.ID, ChatID: usr.ID, Name: usr.FirstName}, now); err != nil {
-			t.Fatalf("Bind(%d to %s): %v", usr.ID, name, err)
-		}
 		su.users = append(su.users, usr)
 	}
 	return su
-}
-
-// changeDraft applies a change to a unit's draft as one transition.
-func changeDraft(t testing.TB, st flows.Store, unitID int64, change func(d *flows.Draft) *flows.Report) {
-	t.Helper()
-	ctx := context.Background()
-	d, err := st.Draft(ctx, "", unitID)
-	if err != nil {
-		t.Fatalf("Draft(%d): %v", unitID, err)
-	}
-	from := d.Rev
-	d.Rev++
-	rep := change(&d)
-	if err := st.Apply(ctx, flows.Transition{UnitID: unitID, FromRev: from, Draft: d, Report: rep}); err != nil {
-		t.Fatalf("Apply(unit %d): %v", unitID, err)
-	}
-}
-
-func startFilling(t testing.TB, st flows.Store, u flows.Unit, now time.Time) {
-	t.Helper()
-	changeDraft(t, st, u.ID, func(d *flows.Draft) *flows.Report {
-		d.Status, d.Cursor, d.StartedAt, d.UpdatedAt = flows.StatusFilling, "essays", now, now
-		d.Answers = map[string]flows.Answer{"filler_name": {Text: "张三"}, "filler_phone": {Text: "13912345678"}}
-		return nil
-	})
-}
-
-func submitDirect(t testing.TB, st flows.Store, c *flows.Campaign, u flows.Unit, now time.Time) {
-	t.Helper()
-	changeDraft(t, st, u.ID, func(d *flows.Draft) *flows.Report {
-		d.Status, d.Cursor, d.Returned = flows.StatusSubmitted, "", nil
-		d.Version++
-		d.SubmittedAt, d.UpdatedAt = now, now
-		d.Answers = flowstest.SampleAnswers(c, u.Category, uint64(u.ID))
-		d.Receipt = c.ReceiptNumber(u.ID, d.Version)
-		return &flows.Report{UnitID: u.ID, Version: d.Version, Receipt: d.Receipt, SubmittedAt: now, Answers: d.Answers}
-	})
-}
-
-func returnDirect(t testing.TB, st flows.Store, u flows.Unit, reason string, now time.Time) {
-	t.Helper()
-	changeDraft(t, st, u.ID, func(d *flows.Draft) *flows.Report {
-		d.Status = flows.StatusReturned
-		d.Returned = &flows.Return{Reason: reason, Question: "veteran_cash", At: now}
-		return nil
-	})
-}
-
-func setGroupDirect(t testing.TB, st flows.Store, chatID int64) {
-	t.Helper()
-	if err := st.PutSetting(context.Background(), flows.SettingOfficeGroup, strconv.FormatInt(chatID, 10)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // isReminder tells a reminder from other messages: it has the "go" button.
@@ -144,13 +76,13 @@ func roundLines(tg *telegramtest.Server, group int64) []string {
 func TestAdminSchedCommands(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(2, 8, 15, 42)})
 	st, tg, c := h.store, h.tg, h.camp
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	a := addDirect(t, st, tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
 	b := addDirect(t, st, tg, "市民政局", "department", 2, h.clock.Now())
 	done := addDirect(t, st, tg, "市财政局", "department", 1, h.clock.Now())
-	submitDirect(t, st, c, b.Unit, at(2, 1, 10, 0))
-	returnDirect(t, st, b.Unit, "请补充照片", at(2, 2, 10, 0))
-	submitDirect(t, st, c, done.Unit, at(2, 8, 10, 0))
+	flowstest.Submit(t, st, c, b.Unit, at(2, 1, 10, 0))
+	flowstest.Return(t, st, b.Unit, "请补充照片", at(2, 2, 10, 0))
+	flowstest.Submit(t, st, c, done.Unit, at(2, 8, 10, 0))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 

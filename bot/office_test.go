@@ -16,6 +16,7 @@ import (
 
 	"reportbot/bot/telegramtest"
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 	"reportbot/flows/sheet"
 )
 
@@ -36,8 +37,8 @@ func officeUnits(h *harness) map[string]schedUnit {
 		return su
 	}
 	u := add("离石区双拥工作领导小组", "county", 1)
-	submitDirect(h.t, h.store, h.camp, u.Unit, now.Add(-48*time.Hour))
-	changeDraft(h.t, h.store, u.ID, func(d *flows.Draft) *flows.Report {
+	flowstest.Submit(h.t, h.store, h.camp, u.Unit, now.Add(-48*time.Hour))
+	flowstest.ChangeDraft(h.t, h.store, u.ID, func(d *flows.Draft) *flows.Report {
 		d.Version++
 		d.Answers["summary_text"] = flows.Answer{Text: evilText}
 		d.Answers["filler_name"] = flows.Answer{Text: "+8613900000000"}
@@ -45,13 +46,13 @@ func officeUnits(h *harness) map[string]schedUnit {
 		return &flows.Report{UnitID: u.ID, Version: d.Version, Receipt: d.Receipt, SubmittedAt: now.Add(-47 * time.Hour), Answers: d.Answers}
 	})
 	u = add("孝义市双拥工作领导小组", "county", 1)
-	submitDirect(h.t, h.store, h.camp, u.Unit, now.Add(-5*time.Hour))
+	flowstest.Submit(h.t, h.store, h.camp, u.Unit, now.Add(-5*time.Hour))
 	add("汾阳市双拥工作领导小组", "county", 0)
 	u = add("市财政局", "department", 1)
-	startFilling(h.t, h.store, u.Unit, now)
+	flowstest.StartFilling(h.t, h.store, u.Unit, now)
 	u = add("市民政局", "department", 1)
-	submitDirect(h.t, h.store, h.camp, u.Unit, now.Add(-20*time.Hour))
-	returnDirect(h.t, h.store, u.Unit, "慰问金数额有误", now)
+	flowstest.Submit(h.t, h.store, h.camp, u.Unit, now.Add(-20*time.Hour))
+	flowstest.Return(h.t, h.store, u.Unit, "慰问金数额有误", now)
 	u = add("市总工会", "organization", 1)
 	ct, err := h.store.Contact(context.Background(), u.users[0].ID)
 	if err != nil {
@@ -62,7 +63,7 @@ func officeUnits(h *harness) map[string]schedUnit {
 		h.t.Fatal(err)
 	}
 	u = add("吕梁军分区", "military", 1)
-	submitDirect(h.t, h.store, h.camp, u.Unit, now.Add(-2*time.Hour))
+	flowstest.Submit(h.t, h.store, h.camp, u.Unit, now.Add(-2*time.Hour))
 	return units
 }
 
@@ -371,7 +372,7 @@ func TestOfficeDocs(t *testing.T) {
 	if err != nil || photo == nil {
 		t.Fatalf("unit %v, photo %v", err, photo)
 	}
-	changeDraft(t, h.store, unit.ID, func(d *flows.Draft) *flows.Report {
+	flowstest.ChangeDraft(t, h.store, unit.ID, func(d *flows.Draft) *flows.Report {
 		d.Version++
 		d.Answers["photos"] = flows.Answer{Files: []flows.File{{ID: photo.ID, UniqueID: photo.UniqueID, Name: "照片.jpg", Photo: true}}}
 		return &flows.Report{UnitID: unit.ID, Version: d.Version, Receipt: "SY-2022-0001-2", SubmittedAt: h.clock.Now(), Answers: d.Answers}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"reportbot/flows"
+	"reportbot/flows/flowstest"
 )
 
 // panicContacts is a store whose Contacts panics for one unit (a bug in a
@@ -85,7 +86,7 @@ func TestPanicInRoundWorker(t *testing.T) {
 		st = &panicContacts{Store: s}
 		return st
 	}})
-	setGroupDirect(t, h.store, h.group.ID)
+	flowstest.SetOfficeGroup(t, h.store, h.group.ID)
 	now := h.clock.Now()
 	a := addDirect(t, h.store, h.tg, "离石区双拥工作领导小组", "county", 1, now)
 	b := addDirect(t, h.store, h.tg, "市财政局", "department", 1, now)
@@ -160,7 +161,7 @@ func TestPanicInRound(t *testing.T) {
 		st = &panicContacts{Store: s}
 		return st
 	}})
-	setGroupDirect(t, h.store, h.group.ID)
+	flowstest.SetOfficeGroup(t, h.store, h.group.ID)
 	a := addDirect(t, h.store, h.tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
 	st.panicUnits.Store(true)
 	var panics panicCounter

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,84 +36,18 @@ type schedUnit struct {
 	users []telegramtest.User
 }
 
-// addDirect adds a unit with n bound contacts.
+// addDirect adds a unit with n bound contacts (flowstest.AddUnit), known
+// to the fake Bot API.
 func addDirect(t testing.TB, st flows.Store, tg *telegramtest.Server, name, category string, n int, now time.Time) schedUnit {
 	t.Helper()
-	ctx := context.Background()
-	u, err := st.AddUnit(ctx, flows.Unit{Name: name, Category: category, Created: now})
-	if err != nil {
-		t.Fatalf("AddUnit(%s): %v", name, err)
-	}
+	u, cts := flowstest.AddUnit(t, st, name, category, n, now)
 	su := schedUnit{Unit: u}
-	for i := range n {
-		usr := telegramtest.User{ID: 500000 + u.ID*10 + int64(i), FirstName: fmt.Sprintf("联系人%d-%d", u.ID, i+1)}
+	for _, ct := range cts {
+		usr := telegramtest.User{ID: ct.ID, FirstName: ct.Name}
 		tg.AddUser(usr)
-		_, inv, err := flows.NewInvite(u.ID, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.PutInvite(ctx, inv); err != nil {
-			t.Fatalf("PutInvite: %v", err)
-		}
-		if _, err := st.Bind(ctx, inv.Hash, flows.Contact{UserID: usr.ID, ChatID: usr.ID, Name: usr.FirstName}, now); err != nil {
-			t.Fatalf("Bind(%d to %s): %v", usr.ID, name, err)
-		}
 		su.users = append(su.users, usr)
 	}
 	return su
-}
-
-// changeDraft applies a change to a unit's draft as one transition.
-func changeDraft(t testing.TB, st flows.Store, unitID int64, change func(d *flows.Draft) *flows.Report) {
-	t.Helper()
-	ctx := context.Background()
-	d, err := st.Draft(ctx, "", unitID)
-	if err != nil {
-		t.Fatalf("Draft(%d): %v", unitID, err)
-	}
-	from := d.Rev
-	d.Rev++
-	rep := change(&d)
-	if err := st.Apply(ctx, flows.Transition{UnitID: unitID, FromRev: from, Draft: d, Report: rep}); err != nil {
-		t.Fatalf("Apply(unit %d): %v", unitID, err)
-	}
-}
-
-func startFilling(t testing.TB, st flows.Store, u flows.Unit, now time.Time) {
-	t.Helper()
-	changeDraft(t, st, u.ID, func(d *flows.Draft) *flows.Report {
-		d.Status, d.Cursor, d.StartedAt, d.UpdatedAt = flows.StatusFilling, "essays", now, now
-		d.Answers = map[string]flows.Answer{"filler_name": {Text: "张三"}, "filler_phone": {Text: "13912345678"}}
-		return nil
-	})
-}
-
-func submitDirect(t testing.TB, st flows.Store, c *flows.Campaign, u flows.Unit, now time.Time) {
-	t.Helper()
-	changeDraft(t, st, u.ID, func(d *flows.Draft) *flows.Report {
-		d.Status, d.Cursor, d.Returned = flows.StatusSubmitted, "", nil
-		d.Version++
-		d.SubmittedAt, d.UpdatedAt = now, now
-		d.Answers = flowstest.SampleAnswers(c, u.Category, uint64(u.ID))
-		d.Receipt = c.ReceiptNumber(u.ID, d.Version)
-		return &flows.Report{UnitID: u.ID, Version: d.Version, Receipt: d.Receipt, SubmittedAt: now, Answers: d.Answers}
-	})
-}
-
-func returnDirect(t testing.TB, st flows.Store, u flows.Unit, reason string, now time.Time) {
-	t.Helper()
-	changeDraft(t, st, u.ID, func(d *flows.Draft) *flows.Report {
-		d.Status = flows.StatusReturned
-		d.Returned = &flows.Return{Reason: reason, Question: "veteran_cash", At: now}
-		return nil
-	})
-}
-
-func setGroupDirect(t testing.TB, st flows.Store, chatID int64) {
-	t.Helper()
-	if err := st.PutSetting(context.Background(), flows.SettingOfficeGroup, strconv.FormatInt(chatID, 10)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // isReminder tells a reminder from other messages: it has the "go" button.
@@ -156,7 +89,7 @@ func TestReminderLadderWalk(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(1, 20, 0, 0)})
 	st, tg, c := h.store, h.tg, h.camp
 	now := h.clock.Now()
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	notStarted := addDirect(t, st, tg, "离石区双拥工作领导小组", "county", 1, now)
 	filling := addDirect(t, st, tg, "孝义市双拥工作领导小组", "county", 1, now)
 	done := addDirect(t, st, tg, "市财政局", "department", 1, now)
@@ -166,9 +99,9 @@ func TestReminderLadderWalk(t *testing.T) {
 	twoContacts := addDirect(t, st, tg, "吕梁军分区", "military", 2, now)
 	blocked := addDirect(t, st, tg, "文水县双拥工作领导小组", "county", 1, now)
 	_ = unbound
-	startFilling(t, st, filling.Unit, now)
-	submitDirect(t, st, c, done.Unit, at(1, 25, 10, 0))
-	submitDirect(t, st, c, returned.Unit, at(1, 26, 10, 0))
+	flowstest.StartFilling(t, st, filling.Unit, now)
+	flowstest.Submit(t, st, c, done.Unit, at(1, 25, 10, 0))
+	flowstest.Submit(t, st, c, returned.Unit, at(1, 26, 10, 0))
 	removed.Removed = true
 	if err := st.PutUnit(context.Background(), removed.Unit); err != nil {
 		t.Fatal(err)
@@ -183,8 +116,8 @@ func TestReminderLadderWalk(t *testing.T) {
 
 	events := map[time.Time]func(){
 		at(2, 8, 12, 0): func() {
-			submitDirect(t, st, c, filling.Unit, at(2, 8, 12, 0))
-			returnDirect(t, st, returned.Unit, "慰问金数额有误", at(2, 8, 12, 0))
+			flowstest.Submit(t, st, c, filling.Unit, at(2, 8, 12, 0))
+			flowstest.Return(t, st, returned.Unit, "慰问金数额有误", at(2, 8, 12, 0))
 		},
 		at(2, 10, 12, 0): func() {
 			// The blocked contact unblocks and writes: reachable again.
@@ -313,7 +246,7 @@ func TestReminderLadderWalk(t *testing.T) {
 func TestReminderCatchUp(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(2, 7, 9, 0)})
 	st, tg := h.store, h.tg
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	a := addDirect(t, st, tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
 	b := addDirect(t, st, tg, "市财政局", "department", 1, h.clock.Now())
 	ctx := t.Context()
@@ -368,11 +301,11 @@ func TestReminderCatchUp(t *testing.T) {
 func TestDigestSchedule(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(2, 8, 9, 0)})
 	st, tg, c := h.store, h.tg, h.camp
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	a := addDirect(t, st, tg, "离石区双拥工作领导小组", "county", 1, h.clock.Now())
 	b := addDirect(t, st, tg, "市财政局", "department", 1, h.clock.Now())
 	addDirect(t, st, tg, "市总工会", "organization", 0, h.clock.Now())
-	submitDirect(t, st, c, a.Unit, at(2, 8, 10, 0))
+	flowstest.Submit(t, st, c, a.Unit, at(2, 8, 10, 0))
 	s := h.scheduler(Options{})
 	ctx := t.Context()
 	digests := func() []string {
@@ -402,8 +335,8 @@ func TestDigestSchedule(t *testing.T) {
 		t.Errorf("digest's last message = %q, want the missing units", m.Text)
 	}
 	// Down over 9 Feb 18:00, back at 18:40: caught up.
-	submitDirect(t, st, c, b.Unit, at(2, 9, 11, 0))
-	submitDirect(t, st, c, a.Unit, at(2, 9, 12, 0))
+	flowstest.Submit(t, st, c, b.Unit, at(2, 9, 11, 0))
+	flowstest.Submit(t, st, c, a.Unit, at(2, 9, 12, 0))
 	run(at(2, 9, 18, 40), true)
 	d := digests()
 	if len(d) != 2 || !strings.Contains(d[1], "新提交 1 个：市财政局") || !strings.Contains(d[1], "修改后重新提交 1 个：离石区双拥工作领导小组") {
@@ -424,7 +357,7 @@ func TestDigestSchedule(t *testing.T) {
 func TestSubmitDuringRound(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(2, 7, 9, 0)})
 	st, tg, c := h.store, h.tg, h.camp
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	var us []schedUnit
 	for i := range 4 {
 		us = append(us, addDirect(t, st, tg, fmt.Sprintf("单位%d", i+1), "department", 1, h.clock.Now()))
@@ -432,7 +365,7 @@ func TestSubmitDuringRound(t *testing.T) {
 	var once sync.Once
 	s := h.scheduler(Options{Workers: 1, OnReminder: func() {
 		// Unit 3 submits right after the first reminder went out.
-		once.Do(func() { submitDirect(t, st, c, us[2].Unit, h.clock.Now()) })
+		once.Do(func() { flowstest.Submit(t, st, c, us[2].Unit, h.clock.Now()) })
 	}})
 	res, err := s.RunReminders(t.Context(), h.clock.Now())
 	if err != nil || !res.Ran {
@@ -456,7 +389,7 @@ func TestSubmitDuringRound(t *testing.T) {
 func TestBlockedContact(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(2, 7, 9, 0)})
 	st, tg := h.store, h.tg
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	u := addDirect(t, st, tg, "文水县双拥工作领导小组", "county", 1, h.clock.Now())
 	other := addDirect(t, st, tg, "市财政局", "department", 1, h.clock.Now())
 	usr := u.users[0]
@@ -586,7 +519,7 @@ func TestRoundResume(t *testing.T) {
 	storeKinds(t, func(t *testing.T, kind string) {
 		h := newHarness(t, harnessOptions{store: kind, now: at(2, 7, 9, 0)})
 		st, tg := h.store, h.tg
-		setGroupDirect(t, st, h.group.ID)
+		flowstest.SetOfficeGroup(t, st, h.group.ID)
 		var us []schedUnit
 		for i := range 8 {
 			us = append(us, addDirect(t, st, tg, fmt.Sprintf("单位%d", i+1), "department", 1+i%2, h.clock.Now()))
@@ -654,7 +587,7 @@ func TestRoundResume(t *testing.T) {
 func TestRoundCrashAfterSend(t *testing.T) {
 	h := newHarness(t, harnessOptions{now: at(2, 7, 9, 0)})
 	st, tg := h.store, h.tg
-	setGroupDirect(t, st, h.group.ID)
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
 	var us []schedUnit
 	for i := range 5 {
 		us = append(us, addDirect(t, st, tg, fmt.Sprintf("单位%d", i+1), "department", 1, h.clock.Now()))
@@ -732,7 +665,7 @@ func TestTwoReplicas(t *testing.T) {
 	tg.AddGroup(group)
 	r1 := startReplica(t, url, tg, camp, clock, bot.Limits{}, Options{})
 	r2 := startReplica(t, url, tg, camp, clock, bot.Limits{}, Options{})
-	setGroupDirect(t, r1.store, group.ID)
+	flowstest.SetOfficeGroup(t, r1.store, group.ID)
 	var us []schedUnit
 	for i := range 60 {
 		us = append(us, addDirect(t, r1.store, tg, fmt.Sprintf("单位%02d", i+1), "department", 1+i%2, now))
@@ -826,7 +759,7 @@ func TestRoundRateLimits(t *testing.T) {
 			lim := bot.DefaultLimits()
 			lim.Global = tc.global
 			r := startReplica(t, url, tg, camp, clock, lim, Options{})
-			setGroupDirect(t, r.store, group.ID)
+			flowstest.SetOfficeGroup(t, r.store, group.ID)
 			var us []schedUnit
 			for i := range tc.units {
 				us = append(us, addDirect(t, r.store, tg, fmt.Sprintf("单位%03d", i+1), "department", 1, now))
