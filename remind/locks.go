@@ -84,10 +84,17 @@ func newToken() string {
 // longer than its lease).
 var errLockLost = errors.New("round lock lost to another run")
 
+// errCampaignSwitched stops a round whose campaign was closed while it ran
+// (an admin opened the next one): its remaining units are not reminded of
+// the new campaign under the old round's name. The next tick asks the new
+// campaign's schedule.
+var errCampaignSwitched = errors.New("the campaign was switched while the round ran")
+
 // roundLock keeps a round lock alive while a round runs.
 type roundLock struct {
 	s          *Scheduler
 	key, token string
+	campaign   string // id of the campaign the round belongs to
 
 	mu   sync.Mutex
 	last time.Time // last renewal, on s.leaseNow's clock

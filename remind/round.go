@@ -61,7 +61,8 @@ func (s *Scheduler) RunReminders(ctx context.Context, now time.Time) (flows.Roun
 // a run of the round panicked (see the package documentation: panics).
 func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.Time) (res flows.RoundResult, err error) {
 	res = flows.RoundResult{Round: r}
-	lockKey := s.scoped("remind:" + r.Key())
+	c := s.camp()
+	lockKey := c.ScopedKey("remind:" + r.Key())
 	if marked, err := s.roundPanicked(ctx, r); err != nil || marked {
 		if marked {
 			res.Skip = "panicked"
@@ -78,7 +79,7 @@ func (s *Scheduler) RunRound(ctx context.Context, r flows.Round, deadline time.T
 		res.Skip = "busy"
 		return res, nil
 	}
-	l := &roundLock{s: s, key: lockKey, token: token, last: s.leaseNow()}
+	l := &roundLock{s: s, key: lockKey, token: token, campaign: c.ID, last: s.leaseNow()}
 	var releaseFailed atomic.Bool // a claim may outlive the round lock: let the lock expire instead
 	completed := false
 	defer l.release(ctx, r, &completed, &releaseFailed)
@@ -151,6 +152,10 @@ func (s *Scheduler) fanOut(ctx context.Context, l *roundLock, r flows.Round, tod
 				}
 			}()
 			for u := range next {
+				if s.camp().ID != l.campaign {
+					fail(errCampaignSwitched)
+					continue
+				}
 				out, sent, err := s.remindUnitSafely(rctx, l, r, u, deadline, releaseFailed)
 				if err != nil {
 					fail(err)

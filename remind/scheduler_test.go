@@ -873,3 +873,47 @@ func BenchmarkReminderRound10k(b *testing.B) {
 	b.ReportMetric(achieved/limit, "achieved/configured")
 	b.ReportMetric(float64(tg.Stats().TooManyRequests), "429s")
 }
+
+// TestCampaignSwitchStopsRound: when an admin opens the next campaign while
+// a round of the old one runs, the round stops before its next unit (no
+// unit is reminded of the new campaign under the old round), and is not
+// marked done.
+func TestCampaignSwitchStopsRound(t *testing.T) {
+	h := newHarness(t, harnessOptions{now: at(2, 7, 9, 0)})
+	st, tg := h.store, h.tg
+	ctx := t.Context()
+	if _, err := h.svc.StartCampaign(ctx, h.camp, flows.DefaultCampaignYAML()); err != nil {
+		t.Fatal(err)
+	}
+	flowstest.SetOfficeGroup(t, st, h.group.ID)
+	var us []schedUnit
+	for i := range 4 {
+		us = append(us, addDirect(t, st, tg, fmt.Sprintf("单位%d", i+1), "department", 1, h.clock.Now()))
+	}
+	next := strings.Replace(string(flows.DefaultCampaignYAML()), "id: lvliang-2022-spring", "id: lvliang-2023-spring", 1)
+	var once sync.Once
+	s := h.scheduler(Options{Workers: 1, OnReminder: func() {
+		// The admin opens next year's campaign right after the first reminder.
+		once.Do(func() {
+			nc, err := h.svc.CheckNewCampaign(ctx, []byte(next))
+			if err != nil {
+				t.Errorf("CheckNewCampaign: %v", err)
+				return
+			}
+			if _, _, err := h.svc.OpenCampaign(ctx, nc.Token); err != nil {
+				t.Errorf("OpenCampaign: %v", err)
+			}
+		})
+	}})
+	res, err := s.RunReminders(ctx, h.clock.Now())
+	if !errors.Is(err, errCampaignSwitched) || res.Ran {
+		t.Fatalf("RunReminders = %v, %v; want it stopped by the switch", res, err)
+	}
+	sent := 0
+	for _, u := range us {
+		sent += len(reminders(tg, u.users[0].ID))
+	}
+	if sent != 1 {
+		t.Errorf("%d reminders sent, want 1 (the one before the switch)", sent)
+	}
+}
