@@ -38,7 +38,7 @@ func TestCampaignPreviousFields(t *testing.T) {
 	if q.PreviousID() != "troop_visits" || q.TypicalMax == nil || *q.TypicalMax != 50 {
 		t.Errorf("troop_visits_all: previous id %q, typical_max %v", q.PreviousID(), q.TypicalMax)
 	}
-	if f := c.outlierFloor(c.Question("veteran_cash")); f != 250 {
+	if f := c.OutlierFloor(c.Question("veteran_cash")); f != 250 {
 		t.Errorf("veteran_cash floor = %v hundredths, want 250", f)
 	}
 	c, err = ParseCampaign([]byte(previousYAML + "outliers: {ratio: 3, floor: 0}\n"))

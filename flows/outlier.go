@@ -49,31 +49,33 @@ func (r OutlierRule) Far(prev, v int64, floor float64) bool {
 	return hi > ratio*lo
 }
 
-// scale is how many stored units make one of the question's units: 100
-// for money (hundredths of 万元), 1 otherwise.
-func scale(q *Question) float64 {
+// scaled is v, a number in q's unit, as q's answers hold it (money in
+// hundredths of 万元).
+func scaled(q *Question, v float64) int64 {
 	if q.Type == TypeMoney {
-		return 100
+		return int64(math.Round(v * 100))
 	}
-	return 1
+	return int64(math.Round(v))
 }
 
-// outlierFloor is q's floor in stored units: its own outlier_floor, else
-// the campaign's.
-func (c *Campaign) outlierFloor(q *Question) float64 {
+// OutlierFloor is the floor of the outlier rule for q as q's answers hold
+// numbers: its own outlier_floor, else the campaign's. Figures both below
+// it never count as far apart.
+func (c *Campaign) OutlierFloor(q *Question) int64 {
 	f := c.Outliers.Floor
 	if q.OutlierFloor != nil {
 		f = *q.OutlierFloor
 	}
-	return math.Round(f * scale(q))
+	return scaled(q, f)
 }
 
-// typicalMax is q's TypicalMax in stored units; ok is false without one.
+// typicalMax is q's TypicalMax as q's answers hold numbers; ok is false
+// without one.
 func typicalMax(q *Question) (int64, bool) {
 	if q.TypicalMax == nil {
 		return 0, false
 	}
-	return int64(math.Round(*q.TypicalMax * scale(q))), true
+	return scaled(q, *q.TypicalMax), true
 }
 
 // Outlier says why a number answer needs confirming.
@@ -104,7 +106,7 @@ func (c *Campaign) Outlier(q *Question, prev *Previous, v int64) (Outlier, bool)
 	if !q.IsNumber() {
 		return Outlier{}, false
 	}
-	if p, ok := previousNum(prev, q); ok && c.Outliers.Far(p, v, c.outlierFloor(q)) {
+	if p, ok := previousNum(prev, q); ok && c.Outliers.Far(p, v, float64(c.OutlierFloor(q))) {
 		return Outlier{Value: v, HasPrev: true, Prev: p}, true
 	}
 	if limit, ok := typicalMax(q); ok && v > limit {

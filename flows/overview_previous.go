@@ -180,26 +180,3 @@ func (o *Overview) OutlierNote(u *UnitOverview, q *Question) string {
 	}
 	return "已确认：与上年相差较大"
 }
-
-// OutlierFloor is the floor of the outlier rule for q in its own
-// representation (hundredths for money): a change between figures both
-// below it is not remarkable.
-func (c *Campaign) OutlierFloor(q *Question) int64 {
-	floor := c.Outliers.Floor
-	if q.OutlierFloor != nil {
-		floor = *q.OutlierFloor
-	}
-	if floor <= 0 {
-		floor = 10
-	}
-	return scaled(q, floor)
-}
-
-// scaled is a number of q's unit as q's answers hold it (money in
-// hundredths).
-func scaled(q *Question, v float64) int64 {
-	if q.Type == TypeMoney {
-		return int64(math.Round(v * 100))
-	}
-	return int64(math.Round(v))
-}

@@ -89,7 +89,7 @@ func (t *table) change(u *flows.UnitOverview, q *flows.Question) (change, bool) 
 	c := change{u: u, q: q, cur: cur, confirmed: u.Confirmed(q)}
 	c.prev, c.hasPrev = t.o.PreviousFigure(u, q)
 	if c.hasPrev {
-		floor := t.o.Campaign.OutlierFloor(q)
+		floor := max(t.o.Campaign.OutlierFloor(q), 1) // a floor of 0: every change counts
 		hi, lo := max(c.cur, c.prev, floor), max(min(c.cur, c.prev), floor)
 		c.factor = float64(hi) / float64(lo)
 	}
