@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"reportbot/bot/outbox"
@@ -74,11 +73,11 @@ type Bot struct {
 	cmds      *commandTable
 	sched     Scheduler
 	strangers *strangers
-	standby   atomic.Bool
 
 	mu       sync.Mutex
 	contacts map[int64]flows.Contact // user id → contact; a guess, the store decides
 	running  bool                    // intake is running (for /healthz)
+	standby  bool                    // waiting to become active (for /healthz)
 	done     *doneIDs                // update ids handled lately
 
 	adminMenuMissing map[int64]bool // admins whose menu Telegram refused (setAdminMenu)
@@ -112,6 +111,7 @@ func New(ctx context.Context, cfg Config, svc *flows.Service, logger *slog.Logge
 		strangers: newStrangers(),
 		contacts:  map[int64]flows.Contact{},
 		done:      newDoneIDs(8192),
+		standby:   true, // until intake runs
 
 		adminMenuMissing: map[int64]bool{},
 	}
@@ -160,18 +160,39 @@ func (b *Bot) Service() *flows.Service { return b.svc }
 // Scheduler is the scheduler made for the bot by Config.Scheduler.
 func (b *Bot) Scheduler() Scheduler { return b.sched }
 
-// Standby reports whether this process waits as a hot standby (another
-// holds the lease), which is healthy.
-func (b *Bot) Standby() bool { return b.standby.Load() }
+// Standby reports whether this process waits to become active (another
+// holds the lease, or it has not started yet), which is healthy.
+func (b *Bot) Standby() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.standby
+}
 
-// SetStandby is told by the lease whether this process is a standby.
-func (b *Bot) SetStandby(v bool) { b.standby.Store(v) }
+// SetStandby marks this process as waiting again when it loses the
+// lease, before its active work stops (a new Bot starts waiting). Intake
+// clears the mark once it runs (Poll, Run).
+func (b *Bot) SetStandby(v bool) {
+	b.mu.Lock()
+	b.standby = v
+	b.mu.Unlock()
+}
 
 // Running reports whether intake is running.
 func (b *Bot) Running() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.running
+}
+
+// IntakeUp reports whether intake runs or this process stands by to run
+// it (/healthz's rule). Both marks are read at once and each change keeps
+// one of them set — intake starts running before the standby mark is
+// cleared, the mark is set before intake stops — so a process changing
+// hands is never seen as neither.
+func (b *Bot) IntakeUp() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.running || b.standby
 }
 
 func (b *Bot) setRunning(v bool) {
@@ -229,6 +250,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.cfg.WebhookURL == "" {
 		err = b.Poll(ctx)
 	} else {
+		b.SetStandby(false) // webhook intake is already marked running
 		<-ctx.Done()
 	}
 	wg.Wait()

@@ -177,6 +177,7 @@ func chatOf(up *models.Update) int64 {
 // this process are skipped.
 func (b *Bot) Poll(ctx context.Context) error {
 	b.setRunning(true)
+	b.SetStandby(false) // after: /healthz never sees a process neither running nor standing by
 	defer b.setRunning(false)
 	var offset int64
 	backoff := time.Second

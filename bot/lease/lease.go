@@ -39,8 +39,9 @@ type Config struct {
 	Token string
 	// Every is how often a holder renews and a standby tries; default TTL/3.
 	Every time.Duration
-	// OnChange is told when this process becomes active (true) or stops
-	// being active (false); may be nil.
+	// OnChange is told when this process becomes active (true), before
+	// its work starts, and when it stops being active (false), before its
+	// work is stopped; may be nil.
 	OnChange func(active bool)
 	// OnPanic counts a panic recovered in the active work; may be nil.
 	OnPanic func()
@@ -99,7 +100,9 @@ func Run(ctx context.Context, l Locker, cfg Config, logger *slog.Logger, work fu
 // expire, and after a failure the holder goes on only if the next try
 // still comes before that.
 func hold(ctx context.Context, l Locker, cfg Config, token string, taken time.Time, logger *slog.Logger, work func(ctx context.Context)) {
-	wctx, stop := context.WithCancel(ctx)
+	// The work's ctx ends after OnChange(false), even when ctx ends.
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
 	done := make(chan struct{})
 	if cfg.OnChange != nil {
 		cfg.OnChange(true)
@@ -131,11 +134,11 @@ func hold(ctx context.Context, l Locker, cfg Config, token string, taken time.Ti
 			keep = renew(ctx, l, cfg, token, &renewed, logger)
 		}
 	}
-	stop()
-	<-done
 	if cfg.OnChange != nil {
 		cfg.OnChange(false)
 	}
+	stop()
+	<-done
 }
 
 // renew extends the lease; false when the holder must stop.

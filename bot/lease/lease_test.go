@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -403,5 +404,70 @@ func TestRunSameTokenReclaims(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if got := tr.active(); len(got) != 1 || got[0] != "restarted" {
 		t.Errorf("active loops %v, want [restarted]; events: %s", got, tr.describe())
+	}
+}
+
+// TestRunOnChangeOverlapsWork: OnChange(true) comes before the work
+// starts and OnChange(false) before the work's ctx ends, whether the
+// lease is lost (the store cut off) or given up (Run's ctx ends). A
+// process's health reads "standing by" from OnChange and "running" from
+// its work; with these overlaps it is never seen as neither.
+func TestRunOnChangeOverlapsWork(t *testing.T) {
+	store := mustOpenStore(t)
+	for _, lose := range []string{"store cut", "ctx ended"} {
+		t.Run(lose, func(t *testing.T) {
+			locker := &cutLocker{Locker: store}
+			var (
+				mu  sync.Mutex
+				log []string
+			)
+			note := func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }
+			started := make(chan struct{}, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan struct{})
+			cfg := lease.Config{Key: "overlap-" + lose, TTL: ttl, OnChange: func(active bool) { note(fmt.Sprintf("OnChange(%v)", active)) }}
+			go func() {
+				defer close(done)
+				lease.Run(ctx, locker, cfg, slog.New(slog.DiscardHandler), func(wctx context.Context) {
+					note("work started")
+					started <- struct{}{}
+					<-wctx.Done()
+					note("work ctx ended")
+				})
+			}()
+			select {
+			case <-started:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the work did not start")
+			}
+			if lose == "store cut" {
+				locker.cut.Store(true)
+			} else {
+				cancel()
+			}
+			deadline := time.After(5 * time.Second)
+			for {
+				mu.Lock()
+				n := len(log)
+				mu.Unlock()
+				if n >= 4 {
+					break
+				}
+				select {
+				case <-deadline:
+					t.Fatalf("after %s: %v, want four events", lose, log)
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			cancel()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			want := []string{"OnChange(true)", "work started", "OnChange(false)", "work ctx ended"}
+			if got := log[:4]; !slices.Equal(got, want) {
+				t.Errorf("after %s the events were %v, want %v", lose, got, want)
+			}
+		})
 	}
 }

@@ -253,7 +253,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	pollDone := make(chan error, 1)
-	b.SetStandby(true)
 	if cfg.WebhookURL != "" {
 		b.MarkRunning(true)
 	}
@@ -314,13 +313,14 @@ func setUpBot(ctx context.Context, cfg config, svc *flows.Service, logger *slog.
 // open its file.
 func runActive(ctx context.Context, store flows.Store, kind string, b *bot.Bot, addr string, logger *slog.Logger, m *metrics) error {
 	if kind != "redis" {
-		b.SetStandby(false)
 		m.active.Set(1)
 		return b.Run(ctx)
 	}
 	host, _ := os.Hostname()
 	lease.Run(ctx, store, lease.Config{Key: "active", Token: host + "/" + addr, OnPanic: func() { m.panicHook("active") }, OnChange: func(active bool) {
-		b.SetStandby(!active)
+		if !active { // when active, Run clears the mark once intake runs
+			b.SetStandby(true)
+		}
 		m.active.Set(map[bool]float64{true: 1, false: 0}[active])
 	}}, logger, func(actx context.Context) {
 		if err := b.Run(actx); err != nil {
@@ -372,7 +372,7 @@ func healthz(store flows.Store, b *bot.Bot) http.Handler {
 		if err := store.Ping(ctx); err != nil {
 			probs = append(probs, "store unreachable")
 		}
-		if !b.Running() && !b.Standby() {
+		if !b.IntakeUp() {
 			probs = append(probs, "intake not running")
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

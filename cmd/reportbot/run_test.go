@@ -49,6 +49,13 @@ type running struct {
 // startServe runs serve with a fake environment against the fake Bot API.
 func startServe(t *testing.T, env map[string]string) *running {
 	t.Helper()
+	return startServeWith(t, env, nil)
+}
+
+// startServeWith is startServe that calls onStart, when not nil, as serve
+// has started and before it runs the bot's active work.
+func startServeWith(t *testing.T, env map[string]string, onStart func(addr string, b *bot.Bot)) *running {
+	t.Helper()
 	tg := telegramtest.MustStart(t, telegramtest.Options{Token: testToken, BotUsername: "lvliang_report_bot"})
 	base := map[string]string{
 		"TELEGRAM_BOT_TOKEN": testToken,
@@ -66,7 +73,13 @@ func startServe(t *testing.T, env map[string]string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	started := make(chan string, 1)
-	hooks := &serveHooks{started: func(addr string, b *bot.Bot) { r.bot = b; started <- addr }}
+	hooks := &serveHooks{started: func(addr string, b *bot.Bot) {
+		r.bot = b
+		if onStart != nil {
+			onStart(addr, b)
+		}
+		started <- addr
+	}}
 	go func() { r.done <- serve(ctx, func(k string) string { return base[k] }, io.Discard, r.logs, hooks) }()
 	select {
 	case r.addr = <-started:
