@@ -339,6 +339,13 @@ func (o *Overview) LoadTexts(ctx context.Context, st Store, u *UnitOverview) ([]
 // Totals are the sums of the standing versions, as Campaign.Totals sums
 // reports (absent answers count 0), from the overview's projection.
 func (o *Overview) Totals() Totals {
+	return o.sum(func(u *UnitOverview) []figure { return u.figures })
+}
+
+// sum adds up, overall and by category, the figures of of every unit
+// whose version stands this year (nil: none to add; the unit still
+// counts in Units).
+func (o *Overview) sum(of func(u *UnitOverview) []figure) Totals {
 	zero := func() map[string]int64 {
 		m := make(map[string]int64, len(o.numbers))
 		for _, q := range o.numbers {
@@ -357,10 +364,10 @@ func (o *Overview) Totals() Totals {
 			ct.Sums = zero()
 		}
 		ct.Units++
-		if u.Submitted() {
+		if figs := of(u); u.Submitted() && figs != nil {
 			t.Reports++
 			ct.Reports++
-			for k, f := range u.figures {
+			for k, f := range figs {
 				id := o.numbers[k].ID
 				t.Sums[id] += f.n
 				ct.Sums[id] += f.n

@@ -101,32 +101,7 @@ func (u *UnitOverview) Confirmed(q *Question) bool {
 // year's), overall and by category; Reports counts those of them that had
 // a previous standing version.
 func (o *Overview) PreviousTotals() Totals {
-	t := Totals{Sums: make(map[string]int64, len(o.numbers)), ByCategory: map[string]CategoryTotals{}}
-	for _, q := range o.numbers {
-		t.Sums[q.ID] = 0
-	}
-	for _, cat := range o.Campaign.Categories {
-		t.ByCategory[cat.ID] = CategoryTotals{Sums: map[string]int64{}}
-	}
-	for i := range o.Units {
-		u := &o.Units[i]
-		ct, ok := t.ByCategory[u.Unit.Category]
-		if !ok {
-			ct.Sums = map[string]int64{}
-		}
-		ct.Units++
-		if u.Submitted() && u.prev != nil {
-			t.Reports++
-			ct.Reports++
-			for k, f := range u.prev {
-				id := o.numbers[k].ID
-				t.Sums[id] += f.n
-				ct.Sums[id] += f.n
-			}
-		}
-		t.ByCategory[u.Unit.Category] = ct
-	}
-	return t
+	return o.sum(func(u *UnitOverview) []figure { return u.prev })
 }
 
 // Change is the relative change from last year's prev to this year's cur
