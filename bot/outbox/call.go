@@ -148,6 +148,7 @@ func (c *call) send(chat int64, n int, allowed bool, do func(ctx context.Context
 		return errClosing
 	}
 	defer func() { <-c.o.calls }()
+	c.o.unsettle(c.batch)
 	ctx, cancel := context.WithTimeout(c.base, c.o.cfg.CallTimeout)
 	defer cancel()
 	err := do(ctx)

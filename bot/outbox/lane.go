@@ -70,6 +70,7 @@ func (o *Outbox) runLane(key int64, q *queue) {
 		if err != nil { // closing: the batch stays in the store
 			for _, it := range batch {
 				delete(o.known, it.msg.ID)
+				delete(o.unsettled, it.msg.ID)
 			}
 		}
 		o.mu.Unlock()

@@ -19,8 +19,9 @@
 // A message is removed from the outbox (Delivered, batched) once Telegram
 // has answered; a crash between Telegram's answer and that removal sends
 // it again after the restart. That window — one call's answer to the next
-// batched acknowledgement, a few milliseconds — is the only one in which a
-// message can be repeated; otherwise every message is delivered exactly
+// batched acknowledgement, a few milliseconds on a healthy machine — is
+// the only one in which a message can be repeated (Unsettled counts the
+// messages in it); otherwise every message is delivered exactly
 // once. Messages are never lost: a failure that may pass (network, 5xx,
 // Telegram's limits) is retried until it goes through; a refusal that will
 // not (a bad request) is logged and dropped; a user who blocked the bot is
@@ -171,6 +172,7 @@ type Outbox struct {
 	known     map[string]bool  // queued or in flight: false; delivered, not yet forgotten: true
 	done      []doneID         // delivered and acknowledged, oldest first
 	acks      []string
+	unsettled map[string]bool // stored messages whose call has begun, not yet acknowledged (Unsettled)
 	ackWake   chan struct{}
 	ackUrgent chan struct{} // an acknowledgement that should not wait
 	closed    bool
@@ -192,6 +194,7 @@ func New(store Store, api API, chats Chats, logger *slog.Logger, cfg Config) *Ou
 		calls:     make(chan struct{}, cfg.Concurrency),
 		queues:    map[int64]*queue{},
 		known:     map[string]bool{},
+		unsettled: map[string]bool{},
 		ackWake:   make(chan struct{}, 1),
 		ackUrgent: make(chan struct{}, 1),
 	}
@@ -369,6 +372,26 @@ func (o *Outbox) Pending() int {
 	return n
 }
 
+// Unsettled is the number of stored messages whose Bot API call has begun
+// and whose delivery is not yet acknowledged to the store: those a crash
+// now could send again (see the package doc). It is 0 between calls.
+func (o *Outbox) Unsettled() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.unsettled)
+}
+
+// unsettle records that a call for the batch's stored messages begins.
+func (o *Outbox) unsettle(batch []item) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, it := range batch {
+		if it.durable {
+			o.unsettled[it.msg.ID] = true
+		}
+	}
+}
+
 func (o *Outbox) enqueueLocked(it item) {
 	if o.closed {
 		return // stays in the store (durable) or is dropped (best-effort)
@@ -522,6 +545,7 @@ func (o *Outbox) flushAcks(ctx context.Context) bool {
 	o.mu.Lock()
 	for _, id := range ids {
 		o.done = append(o.done, doneID{id, now})
+		delete(o.unsettled, id)
 	}
 	o.mu.Unlock()
 	return true

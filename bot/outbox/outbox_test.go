@@ -418,3 +418,53 @@ func TestPanicInLaneIsRecovered(t *testing.T) {
 		t.Errorf("Panic hook got %v, want [lane]", panics)
 	}
 }
+
+// ackGatedStore holds every acknowledgement until the gate is opened.
+type ackGatedStore struct {
+	Store
+	gate chan struct{}
+}
+
+func (s *ackGatedStore) Delivered(ctx context.Context, ids []string) error {
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Store.Delivered(ctx, ids)
+}
+
+// Unsettled counts a stored message from the moment its call begins —
+// through a call that stalls and is retried — until its delivery is
+// acknowledged to the store; a message waiting for its chat's slot is not
+// unsettled, and it is 0 once everything is acknowledged.
+func TestUnsettledSpansCallToAcknowledgement(t *testing.T) {
+	e := newEnv(t, telegramtest.Limits{}, Limits{})
+	e.cfg.CallTimeout = 300 * time.Millisecond
+	gated := &ackGatedStore{Store: e.store, gate: make(chan struct{})}
+	o := New(gated, e.api, e.chats, nil, e.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); o.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; o.Close() })
+	if n := o.Unsettled(); n != 0 {
+		t.Fatalf("Unsettled() = %d before any message, want 0", n)
+	}
+
+	e.tg.FaultNext("sendMessage", telegramtest.FaultStall)
+	o.Push(e.commit(text(alice.ID, "第一条"), text(alice.ID, "第二条"))...)
+	e.waitFor(5*time.Second, "the stalled call", func() bool { return e.tg.Calls("sendMessage") >= 1 })
+	if n := o.Unsettled(); n != 1 {
+		t.Errorf("Unsettled() = %d while the first message's call stalls, want 1 (the second waits its turn)", n)
+	}
+	e.waitFor(10*time.Second, "both messages", func() bool { return len(e.tg.Messages(alice.ID)) == 2 })
+	e.waitFor(5*time.Second, "both calls to end", func() bool { return o.Unsettled() == 2 })
+	if p := e.pending(); p != 2 {
+		t.Errorf("the store's outbox holds %d messages before the acknowledgement, want 2", p)
+	}
+	close(gated.gate)
+	e.waitFor(5*time.Second, "the acknowledgement", func() bool { return o.Unsettled() == 0 })
+	if p := e.pending(); p != 0 {
+		t.Errorf("the store's outbox holds %d messages once Unsettled() is 0, want 0", p)
+	}
+}

@@ -33,6 +33,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.RushAfter, "rush-after", 0, "with -rush, how long the restarted bot runs before the presses (over 1m: its limiter has forgotten the restart)")
 	fs.BoolVar(&cfg.RushDocs, "rush-docs", false, "with -rush, also wait until every report's document is in the office group (minutes: albums count 1 message per document)")
 	fs.DurationVar(&cfg.KillAfterPost, "kill-after-post", 0, "with -rush -faults, kill this long after each text message reaches the office group instead of at random")
+	fs.BoolVar(&cfg.KillSettled, "kill-settled", false, "with -kill-after-post, also wait until the bot has acknowledged to the store every message it sent (its reportbot_outbox_unsettled is 0): a kill outside the window in which a repeat is possible")
 	fs.DurationVar(&cfg.Limited, "limited", 10*time.Second, "length of the second run, under Telegram's limits (0 skips it)")
 	fs.BoolVar(&cfg.Monitor, "monitor", true, "count the commands clients send to Redis with MONITOR (round trips)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the answers and the kill times")

@@ -230,6 +230,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", healthz(store, b))
+	metrics.watchOutbox(b)
 	mux.Handle("GET /metrics", metrics.handler(svc))
 	if cfg.WebhookURL != "" {
 		mux.Handle(cfg.webhookPath(), b.WebhookHandler())

@@ -78,6 +78,17 @@ func (m *metrics) botHooks() bot.Hooks {
 // panicHook counts a panic the scheduler recovered (remind.Options.OnPanic).
 func (m *metrics) panicHook(where string) { m.panics.WithLabelValues(where).Inc() }
 
+// watchOutbox registers reportbot_outbox_unsettled: b's stored messages
+// whose call has begun and whose delivery is not yet acknowledged to the
+// store — those a crash now could send twice. Normally 0 between calls;
+// a value that stays up means the store acknowledges slowly.
+func (m *metrics) watchOutbox(b *bot.Bot) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "reportbot_outbox_unsettled",
+		Help: "Messages being sent or sent and not yet acknowledged to the store (a crash now could send them twice).",
+	}, func() float64 { return float64(b.Outbox().Unsettled()) }))
+}
+
 // openDraftsEvery bounds how often /metrics counts the open drafts: the
 // count reads every draft of the store (10,000 units: ~12 MB for a
 // moment), and a scrape every 15 s must not do that each time.

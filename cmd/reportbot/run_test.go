@@ -167,6 +167,7 @@ func TestServeEndToEnd(t *testing.T) {
 		"reportbot_reminders_sent_total",
 		"reportbot_store_errors_total",
 		"reportbot_open_drafts 0",
+		"reportbot_outbox_unsettled",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)

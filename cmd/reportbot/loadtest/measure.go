@@ -204,6 +204,11 @@ func (m *monitor) stop(ctx context.Context, c *goredis.Client) map[string]int64 
 
 // mallocs reads go_memstats_mallocs_total from the bot's /metrics.
 func mallocs(ctx context.Context, addr string) (float64, error) {
+	return scrape(ctx, addr, "go_memstats_mallocs_total")
+}
+
+// scrape reads an unlabelled sample from the bot's /metrics.
+func scrape(ctx context.Context, addr, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -213,7 +218,7 @@ func mallocs(ctx context.Context, addr string) (float64, error) {
 		return 0, fmt.Errorf("scrape /metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	return metricValue(resp.Body, "go_memstats_mallocs_total")
+	return metricValue(resp.Body, name)
 }
 
 // metricValue finds an unlabelled sample in the Prometheus text format.

@@ -80,6 +80,9 @@ func (r *Result) writePhases(w io.Writer) {
 func (r *RushResult) write(w io.Writer) {
 	fmt.Fprintf(w, "rush: %d units pressed 确认提交 within %.2f s (store %s, kills %d); %d submitted; preparation took %.1f s; the rush %.1f s\n",
 		r.Units, r.PressSeconds, r.Store, r.Kills, r.Submitted, r.PrepSeconds, r.Seconds)
+	for i, s := range r.SettleWaits {
+		fmt.Fprintf(w, "kill %d waited %.2f s for the bot to acknowledge what it had sent (-kill-settled)\n", i+1, s)
+	}
 	summary := "not reached"
 	if r.BystanderDone {
 		summary = "reached"

@@ -68,6 +68,11 @@ type Config struct {
 	// probe of the window in which a delivered message is not yet
 	// acknowledged in the store and is sent again after a restart.
 	KillAfterPost time.Duration
+	// KillSettled makes a KillAfterPost kill also wait (up to
+	// settleLimit) until the bot's /metrics shows every message it sent
+	// acknowledged to the store (reportbot_outbox_unsettled 0): a kill
+	// outside that window, however slowly a loaded machine acknowledges.
+	KillSettled bool
 	// Limited is how long the second run, with Telegram's limits enforced
 	// by the fake and the bot's default sending limits, lasts; 0 skips it.
 	Limited time.Duration

@@ -28,13 +28,16 @@ import (
 
 // RushResult is what a rush measured.
 type RushResult struct {
-	Store        string  `json:"store"`
-	Units        int     `json:"units"` // contacts who pressed 确认提交
-	Kills        int     `json:"kills"`
-	PrepSeconds  float64 `json:"prep_seconds"`  // bind, /setgroup, forms up to the summary, restart
-	PressSeconds float64 `json:"press_seconds"` // from the first press to the last
-	Seconds      float64 `json:"seconds"`       // from the first press to the end
-	Submitted    int     `json:"submitted"`     // units with a report in the store
+	Store string `json:"store"`
+	Units int    `json:"units"` // contacts who pressed 确认提交
+	Kills int    `json:"kills"`
+	// SettleWaits (-kill-settled): how long each kill waited for the bot
+	// to acknowledge what it had sent, in seconds.
+	SettleWaits  []float64 `json:"settle_waits_s,omitempty"`
+	PrepSeconds  float64   `json:"prep_seconds"`  // bind, /setgroup, forms up to the summary, restart
+	PressSeconds float64   `json:"press_seconds"` // from the first press to the last
+	Seconds      float64   `json:"seconds"`       // from the first press to the end
+	Submitted    int       `json:"submitted"`     // units with a report in the store
 
 	// The bystander: each answer's wait for the bot's next question.
 	BystanderAnswers int     `json:"bystander_answers"`
@@ -245,6 +248,11 @@ func (r *rushRun) window(ctx context.Context) error {
 	killErr := stopKills()
 	r.res.Seconds = r.now().Sub(r.t0).Seconds()
 	r.res.Kills = int(r.kills.Load())
+	for _, s := range r.res.SettleWaits {
+		if s >= settleLimit.Seconds() {
+			r.res.Problems = append(r.res.Problems, fmt.Sprintf("a kill waited %v for the bot to acknowledge what it sent, and went ahead", settleLimit))
+		}
+	}
 	stopActors()
 	if err := wait(); err != nil {
 		return err
@@ -317,6 +325,9 @@ func (r *rushRun) killOnPosts(ctx context.Context) func() error {
 				done <- nil
 				return
 			}
+			if r.cfg.KillSettled {
+				r.awaitSettled(ctx, stop)
+			}
 			r.bot.kill()
 			n := r.kills.Add(1)
 			if err := r.bot.start(ctx); err != nil {
@@ -330,6 +341,25 @@ func (r *rushRun) killOnPosts(ctx context.Context) func() error {
 		}
 	}()
 	return stopFunc(stop, done)
+}
+
+// settleLimit bounds how long a -kill-settled kill waits for the bot's
+// acknowledgements.
+const settleLimit = 30 * time.Second
+
+// awaitSettled waits until the bot's reportbot_outbox_unsettled reads 0
+// (or settleLimit passes, or stop is closed) and records the wait.
+func (r *rushRun) awaitSettled(ctx context.Context, stop <-chan struct{}) {
+	start := r.now()
+	defer func() { r.res.SettleWaits = append(r.res.SettleWaits, r.now().Sub(start).Seconds()) }()
+	for r.now().Sub(start) < settleLimit {
+		if n, err := scrape(ctx, r.bot.addr, "reportbot_outbox_unsettled"); err == nil && n == 0 {
+			return
+		}
+		if sleepOrStop(10*time.Millisecond, stop) {
+			return
+		}
+	}
 }
 
 // sleepOrStop waits d and reports whether stop was closed first.
