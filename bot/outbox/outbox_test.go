@@ -85,8 +85,11 @@ func newEnv(t *testing.T, fake telegramtest.Limits, lim Limits) *env {
 }
 
 // start makes an outbox and runs it until the test ends or stop is called.
-func (e *env) start() (*Outbox, func()) {
-	o := New(e.store, e.api, e.chats, nil, e.cfg)
+func (e *env) start() (*Outbox, func()) { return e.startOn(e.store) }
+
+// startOn is start with the outbox on store (a wrapper of e.store).
+func (e *env) startOn(store Store) (*Outbox, func()) {
+	o := New(store, e.api, e.chats, nil, e.cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -358,11 +361,7 @@ func TestPushDuringStartKeepsOrder(t *testing.T) {
 	e := newEnv(t, telegramtest.Limits{}, Limits{})
 	e.commit(text(alice.ID, "接管前写入"))
 	gated := &gatedStore{Store: e.store, gate: make(chan struct{})}
-	o := New(gated, e.api, e.chats, nil, e.cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; o.Close() })
+	o, _ := e.startOn(gated)
 
 	e.waitFor(5*time.Second, "the runner to start", func() bool {
 		o.mu.Lock()
@@ -442,11 +441,7 @@ func TestUnsettledSpansCallToAcknowledgement(t *testing.T) {
 	e := newEnv(t, telegramtest.Limits{}, Limits{})
 	e.cfg.CallTimeout = 300 * time.Millisecond
 	gated := &ackGatedStore{Store: e.store, gate: make(chan struct{})}
-	o := New(gated, e.api, e.chats, nil, e.cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); o.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; o.Close() })
+	o, _ := e.startOn(gated)
 	if n := o.Unsettled(); n != 0 {
 		t.Fatalf("Unsettled() = %d before any message, want 0", n)
 	}
