@@ -248,12 +248,13 @@ func TestRunOneActive(t *testing.T) {
 
 // TestRunTakeoverOnRelease: when the holder's ctx ends it releases the
 // lease, and the standby takes over at its next try — not after the lease
-// would have expired. The lease here lives 3 s and the standby tries every
-// 100 ms, so a takeover under 1 s can only come from the release.
+// would have expired. The lease here lives 10 s and the standby tries
+// every 100 ms, so a takeover under 5 s can only come from the release
+// (the bound is loose for loaded machines; it is typically ~100 ms).
 func TestRunTakeoverOnRelease(t *testing.T) {
 	store := mustOpenStore(t)
 	tr := newTracker()
-	cfg := lease.Config{Key: "active", TTL: 3 * time.Second, Every: 100 * time.Millisecond}
+	cfg := lease.Config{Key: "active", TTL: 10 * time.Second, Every: 100 * time.Millisecond}
 	cfg.Token = "a"
 	stopA := startRun(t, store, cfg, tr, "a")
 	tr.waitFor(t, "a", true, 2*time.Second)
@@ -263,10 +264,10 @@ func TestRunTakeoverOnRelease(t *testing.T) {
 
 	start := time.Now()
 	stopA() // returns after Run released the lease
-	took := tr.waitFor(t, "b", true, 5*time.Second).Sub(start)
+	took := tr.waitFor(t, "b", true, 8*time.Second).Sub(start)
 	t.Logf("takeover after release: %v", took)
-	if took > time.Second {
-		t.Errorf("b took over %v after a's ctx ended, want < 1 s (release, not expiry of the 3 s lease)", took)
+	if took > 5*time.Second {
+		t.Errorf("b took over %v after a's ctx ended, want < 5 s (release, not expiry of the 10 s lease)", took)
 	}
 	if n := tr.mostAtOnce(); n != 1 {
 		t.Errorf("%d loops worked at once, want 1; events: %s", n, tr.describe())
@@ -396,10 +397,10 @@ func TestRunSameTokenReclaims(t *testing.T) {
 	start := time.Now()
 	cfg.Token = "host/127.0.0.1:8080"
 	startRun(t, store, cfg, tr, "restarted")
-	took := tr.waitFor(t, "restarted", true, 2*time.Second).Sub(start)
+	took := tr.waitFor(t, "restarted", true, 5*time.Second).Sub(start)
 	t.Logf("the same token reclaimed the lease after %v", took)
-	if took > 500*time.Millisecond {
-		t.Errorf("the restarted process took its lease back after %v, want at once (< 500 ms; the lease had 10 s left)", took)
+	if took > 3*time.Second {
+		t.Errorf("the restarted process took its lease back after %v, want at once (< 3 s, loose for loaded machines; the lease had 10 s left)", took)
 	}
 	time.Sleep(500 * time.Millisecond)
 	if got := tr.active(); len(got) != 1 || got[0] != "restarted" {
