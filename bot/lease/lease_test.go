@@ -333,8 +333,9 @@ func TestRunTakeoverOnExpiry(t *testing.T) {
 		t.Errorf("b took over %v before a's lease expired", e.expiresFrom-e.tookB)
 	}
 	// b tries every period: it takes the lease at its first try after
-	// the expiry.
-	if slack := every + 200*time.Millisecond; e.tookB > e.expiresBy+slack {
+	// the expiry (the slack beyond one period is room for a loaded
+	// machine).
+	if slack := every + 600*time.Millisecond; e.tookB > e.expiresBy+slack {
 		t.Errorf("b took over %v after a's lease expired, want ≤ %v (one try)", e.tookB-e.expiresBy, slack)
 	}
 	if e.mostAtOnce != 1 {
