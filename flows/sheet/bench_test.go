@@ -106,20 +106,7 @@ func (p *peakHeap) end() uint64 {
 // is ≤ 2 s and ≤ 150 MB.
 func BenchmarkExport10000(b *testing.B) {
 	o, texts := bigOverview(10000)
-	runtime.GC()
-	base := heapNow()
-	var peak uint64
-	b.ResetTimer()
-	for b.Loop() {
-		p := startPeakHeap()
-		if err := WriteXLSX(io.Discard, o, texts); err != nil {
-			b.Fatal(err)
-		}
-		peak = max(peak, p.end())
-	}
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(base)/(1<<20), "overview-MB")
-	runtime.KeepAlive(o)
+	benchExport(b, o, texts)
 }
 
 // BenchmarkExportCompare10000 is BenchmarkExport10000 beside last year:
@@ -127,6 +114,12 @@ func BenchmarkExport10000(b *testing.B) {
 // BenchmarkExport10000 (-bench 'Export(Compare)?10000$') to compare.
 func BenchmarkExportCompare10000(b *testing.B) {
 	o, texts := bigCompared(b, 10000)
+	benchExport(b, o, texts)
+}
+
+// benchExport times writing o's workbook and reports the peak heap during
+// the export and the overview's own share.
+func benchExport(b *testing.B, o *flows.Overview, texts TextSource) {
 	runtime.GC()
 	base := heapNow()
 	var peak uint64

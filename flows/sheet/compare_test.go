@@ -426,16 +426,7 @@ func TestWriteXLSXCompareSheet(t *testing.T) {
 // landscape; 与上年对比 on A4 landscape like the other lists.
 func TestWriteXLSXComparePrint(t *testing.T) {
 	o, texts := rosterCompared(t)
-	var buf bytes.Buffer
-	if err := WriteXLSX(&buf, o, texts); err != nil {
-		t.Fatalf("WriteXLSX: %v", err)
-	}
-	data := buf.Bytes()
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, data := writeForPrint(t, o, texts)
 	checkPrint(t, f, data, SheetCompare, Print{Paper: PaperA4, Landscape: true, TitleRows: 2})
 	checkWidths(t, f, SheetCompare, 2)
 	for _, sheet := range []string{SheetTexts, SheetPending} {

@@ -264,12 +264,10 @@ func gridLines(t *testing.T, data []byte, sheet string) bool {
 	return false
 }
 
-// TestWriteXLSXPrint checks the print setup of every sheet of the export
-// in the written file: paper, orientation, fit to one page wide, the
-// repeated title rows, the footer, grid lines; and that every column is as
-// wide as its title and its values (up to a cap, where the cells wrap).
-func TestWriteXLSXPrint(t *testing.T) {
-	o, texts := rosterOverview(t)
+// writeForPrint writes o's workbook and opens it as written (formatted
+// values); the file is closed when the test ends.
+func writeForPrint(t *testing.T, o *flows.Overview, texts TextSource) (*excelize.File, []byte) {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteXLSX(&buf, o, texts); err != nil {
 		t.Fatalf("WriteXLSX: %v", err)
@@ -279,7 +277,17 @@ func TestWriteXLSXPrint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
+	return f, data
+}
+
+// TestWriteXLSXPrint checks the print setup of every sheet of the export
+// in the written file: paper, orientation, fit to one page wide, the
+// repeated title rows, the footer, grid lines; and that every column is as
+// wide as its title and its values (up to a cap, where the cells wrap).
+func TestWriteXLSXPrint(t *testing.T) {
+	o, texts := rosterOverview(t)
+	f, data := writeForPrint(t, o, texts)
 	for _, tt := range []struct {
 		sheet string
 		p     Print
